@@ -1,0 +1,237 @@
+"""The playbook as typed data, loaded from ``playbook.toml``.
+
+Everything that routes, grades or schedules reads this one object: the offline drafter,
+the quality gate, the MCP resources and the skill's reference tables.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import PlaybookError
+from .models import DIMENSION_NAMES, Cadence, Severity
+
+DEFAULT_PLAYBOOK = Path(__file__).with_name("playbook.toml")
+
+Condition = Literal[
+    "data_exposure",
+    "data_loss",
+    "systemic",
+    "multiple_orgs_blocked",
+    "blocked_no_workaround",
+    "revenue_at_risk",
+]
+
+MOBILE_SDKS = frozenset(
+    {
+        "posthog-ios",
+        "posthog-android",
+        "posthog-react-native",
+        "posthog-react-native-session-replay",
+        "posthog-flutter",
+    }
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DimensionSpec(_Strict):
+    """One quantification dimension and what to find out for it."""
+
+    key: str
+    name: str
+    determine: str
+
+
+class SeverityLevel(_Strict):
+    """The human-readable criteria for one severity."""
+
+    criteria: list[str]
+
+
+class SeverityRule(_Strict):
+    """A rule the quality gate enforces: when ``condition`` holds, severity is at least
+    ``min_severity`` (and the route is ``route`` when set)."""
+
+    id: str
+    condition: Condition
+    min_severity: Severity
+    route: str | None = None
+    message: str
+
+
+class Route(_Strict):
+    """One row of the routing table."""
+
+    key: str = ""
+    issue_type: str
+    area: str
+    team: str
+    channel: str
+    repo: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
+    sdk_repo: bool = False
+    public: bool = True
+    labels: list[str]
+    mobile_labels: list[str] = Field(default_factory=list)
+    context: list[str] = Field(min_length=1)
+    keywords: list[str] = Field(default_factory=list)
+
+
+class FollowUpCadence(_Strict):
+    """How often the team is chased and the customer updated, for one severity."""
+
+    team: Cadence
+    customer: Cadence
+    customer_note: str = ""
+
+
+class CloseCriterion(_Strict):
+    """A reason that allows closing or downgrading an escalation."""
+
+    id: str
+    text: str
+    applies_to: list[Literal["close", "downgrade"]] = Field(min_length=1)
+
+
+class Playbook(_Strict):
+    """The whole playbook."""
+
+    version: int
+    motto: str
+    closing_steps: list[str]
+    escalate_steps: list[str]
+    dimensions: list[DimensionSpec]
+    severity: dict[Severity, SeverityLevel]
+    severity_rules: list[SeverityRule]
+    routes: dict[str, Route]
+    sdk_repos: dict[str, str]
+    also_filed_in: dict[str, list[str]] = Field(default_factory=dict)
+    follow_up: dict[Severity, FollowUpCadence]
+    close_criteria: list[CloseCriterion]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keys_into_routes(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("routes"), dict):
+            data = dict(data)
+            data["routes"] = {
+                key: {**value, "key": key} if isinstance(value, dict) else value
+                for key, value in data["routes"].items()
+            }
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Playbook:
+        keys = tuple(d.key for d in self.dimensions)
+        if keys != DIMENSION_NAMES:
+            raise ValueError(f"dimensions must be {', '.join(DIMENSION_NAMES)} in that order")
+        for level in Severity:
+            if level not in self.severity:
+                raise ValueError(f"severity.{level.value} is missing")
+            if level not in self.follow_up:
+                raise ValueError(f"follow_up.{level.value} is missing")
+        for rule in self.severity_rules:
+            if rule.route is not None and rule.route not in self.routes:
+                raise ValueError(f"severity_rules '{rule.id}' names unknown route '{rule.route}'")
+        if "security" not in self.routes:
+            raise ValueError("routes.security is required")
+        return self
+
+    def route(self, key: str) -> Route:
+        """The route for ``key``; raises :class:`PlaybookError` naming the known keys."""
+        try:
+            return self.routes[key]
+        except KeyError:
+            known = ", ".join(sorted(self.routes))
+            raise PlaybookError(f"unknown route '{key}'", f"use one of: {known}") from None
+
+    def repo_for(self, route: Route, sdk: str | None = None) -> str:
+        """The repository an escalation on ``route`` is filed in, given the SDK if known."""
+        if route.sdk_repo and sdk:
+            return self.sdk_repos.get(sdk.lower(), route.repo)
+        return route.repo
+
+    def labels_for(self, route: Route, sdk: str | None = None) -> list[str]:
+        """The labels for ``route``; mobile SDK bugs use the mobile labels when defined."""
+        if sdk and sdk.lower() in MOBILE_SDKS and route.mobile_labels:
+            return list(route.mobile_labels)
+        return list(route.labels)
+
+    def candidate_repos(self, route: Route, sdk: str | None = None) -> list[str]:
+        """The owning repository first, then where customers often file instead."""
+        owner = self.repo_for(route, sdk)
+        repos = [owner, *self.also_filed_in.get(owner, [])]
+        return list(dict.fromkeys(repos))
+
+    def cadence(self, severity: Severity) -> FollowUpCadence:
+        """The follow-up cadence for ``severity``."""
+        return self.follow_up[severity]
+
+    def criterion(self, criterion_id: str, action: Literal["close", "downgrade"]) -> CloseCriterion:
+        """The close/downgrade criterion ``criterion_id``, if it applies to ``action``."""
+        for crit in self.close_criteria:
+            if crit.id == criterion_id and action in crit.applies_to:
+                return crit
+        allowed = ", ".join(c.id for c in self.close_criteria if action in c.applies_to)
+        raise PlaybookError(
+            f"'{criterion_id}' is not a {action} criterion", f"use one of: {allowed}"
+        )
+
+
+def add_cadence(start: datetime, cadence: Cadence, *, upper: bool = False) -> datetime:
+    """``start`` plus the cadence's low (or high) bound; business days skip weekends."""
+    amount = cadence.high if upper else cadence.low
+    if cadence.unit == "hours":
+        return start + timedelta(hours=amount)
+    current = start
+    remaining = amount
+    while remaining > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    return f"{location}: {first['msg']}"
+
+
+def load_playbook(path: Path | None = None) -> Playbook:
+    """Read and validate a playbook file.
+
+    Args:
+        path: A TOML file; the packaged playbook when omitted.
+
+    Raises:
+        PlaybookError: The file is missing, is not TOML, or a key is wrong. The message
+            names the file and the offending key.
+    """
+    source = path or DEFAULT_PLAYBOOK
+    try:
+        raw = tomllib.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PlaybookError(f"{source}: file not found", "check the path") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PlaybookError(f"{source}: not valid TOML ({exc})", "fix the syntax") from None
+    try:
+        return Playbook.model_validate(raw)
+    except ValidationError as exc:
+        raise PlaybookError(
+            f"{source}: {_describe(exc)}", "compare with the packaged playbook.toml"
+        ) from None
+
+
+@lru_cache(maxsize=1)
+def default_playbook() -> Playbook:
+    """The packaged playbook, loaded once."""
+    return load_playbook(DEFAULT_PLAYBOOK)
