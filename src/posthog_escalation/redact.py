@@ -168,9 +168,9 @@ class Redactor:
         value = match.group(0)
         digits = re.sub(r"\D", "", value)
         compact = value.strip()
-        if len(digits) < 9 or _VERSIONISH.match(compact) or re.fullmatch(r"[\d-]+", compact):
-            if not (compact.startswith("+") or "(" in compact or " " in compact):
-                return value
+        plain = len(digits) < 9 or _VERSIONISH.match(compact) or re.fullmatch(r"[\d-]+", compact)
+        if plain and not (compact.startswith("+") or "(" in compact or " " in compact):
+            return value
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", compact):
             return value
         return self.placeholder("phone", digits)
