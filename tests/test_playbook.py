@@ -144,3 +144,45 @@ def test_business_day_cadence_skips_the_weekend() -> None:
     friday = datetime(2026, 11, 20, 12, tzinfo=UTC)
     due = add_cadence(friday, Cadence(low=2, high=3, unit="business_days"))
     assert due == datetime(2026, 11, 24, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "behaviour"),
+    [
+        (
+            "Recordings show asterisks instead of what people type in the form",
+            "replay-default-masking",
+        ),
+        ("Events never show up from our AWS Lambda handler using posthog-node", "serverless-flush"),
+        (
+            "Flutter: replay is enabled but we never see recordings in the list",
+            "mobile-replay-setup",
+        ),
+        ("Users with uBlock Origin are missing from our funnels", "ad-blocker-reverse-proxy"),
+        (
+            "Flag on person property email is false for anonymous visitors on first page load",
+            "anonymous-person-property-flags",
+        ),
+    ],
+)
+def test_documented_behaviour_is_recognised(text: str, behaviour: str) -> None:
+    found = default_playbook().documented_behaviour(text)
+    assert found is not None and found.id == behaviour
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Replay shows unmasked credit card numbers on iOS",
+        "Our Lambda sends events fine; we call await posthog.shutdown() and still lose some",
+        "Session recordings are blank for Safari users since the upgrade",
+    ],
+)
+def test_a_real_bug_is_not_mistaken_for_documented_behaviour(text: str) -> None:
+    assert default_playbook().documented_behaviour(text) is None
+
+
+def test_a_documented_behaviour_with_a_bad_pattern_is_refused(tmp_path: Path) -> None:
+    path = _write_variant(tmp_path, 'all = ["replay|recording",', 'all = ["replay(|recording",')
+    with pytest.raises(PlaybookError, match="not a valid regular expression"):
+        load_playbook(path)

@@ -6,13 +6,21 @@ the quality gate, the MCP resources and the skill's reference tables.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import PlaybookError
 from .models import DIMENSION_NAMES, Cadence, Severity
@@ -101,6 +109,35 @@ class CloseCriterion(_Strict):
     applies_to: list[Literal["close", "downgrade"]] = Field(min_length=1)
 
 
+class DocumentedBehaviour(_Strict):
+    """Documented behaviour that customers report as a bug, and how to recognise it."""
+
+    id: str
+    route: str
+    all: list[str] = Field(min_length=1)
+    none: list[str] = Field(default_factory=list)
+    docs_query: str
+    explanation: str
+    resolution: str
+
+    @field_validator("all", "none")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"'{pattern}' is not a valid regular expression: {exc}") from None
+        return patterns
+
+    def matches(self, text: str) -> bool:
+        """True when every ``all`` pattern and no ``none`` pattern matches ``text``."""
+        def found(pattern: str) -> bool:
+            return re.search(pattern, text, re.IGNORECASE) is not None
+
+        return all(found(p) for p in self.all) and not any(found(p) for p in self.none)
+
+
 class Playbook(_Strict):
     """The whole playbook."""
 
@@ -116,6 +153,7 @@ class Playbook(_Strict):
     also_filed_in: dict[str, list[str]] = Field(default_factory=dict)
     follow_up: dict[Severity, FollowUpCadence]
     close_criteria: list[CloseCriterion]
+    documented_behaviours: list[DocumentedBehaviour] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -141,9 +179,17 @@ class Playbook(_Strict):
         for rule in self.severity_rules:
             if rule.route is not None and rule.route not in self.routes:
                 raise ValueError(f"severity_rules '{rule.id}' names unknown route '{rule.route}'")
+        for behaviour in self.documented_behaviours:
+            if behaviour.route not in self.routes:
+                name = f"documented_behaviours '{behaviour.id}'"
+                raise ValueError(f"{name} names unknown route '{behaviour.route}'")
         if "security" not in self.routes:
             raise ValueError("routes.security is required")
         return self
+
+    def documented_behaviour(self, text: str) -> DocumentedBehaviour | None:
+        """The first documented behaviour whose patterns match ``text``, if any."""
+        return next((b for b in self.documented_behaviours if b.matches(text)), None)
 
     def route(self, key: str) -> Route:
         """The route for ``key``; raises :class:`PlaybookError` naming the known keys."""
