@@ -6,8 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from posthog_escalation.backends import Backends, world_incidents
 from posthog_escalation.loading import load_model
-from posthog_escalation.models import Escalation
+from posthog_escalation.models import Escalation, EscalationRequest
+from posthog_escalation.tools.docs import DocsIndex, open_folder_index, shipped_docs_dir
+from posthog_escalation.tools.hogql import LocalHogQL
+from posthog_escalation.tools.issues import DEFAULT_SNAPSHOT, LocalIssues
 
 pytest_plugins = ["fixtures_hogql"]
 
@@ -18,3 +22,26 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "src" / "posthog_escalation" / 
 def example_escalation() -> Escalation:
     """The packaged reference escalation (a fresh copy per test)."""
     return load_model(EXAMPLES / "escalation.yaml", Escalation)
+
+
+@pytest.fixture(scope="session")
+def shipped_docs(tmp_path_factory: pytest.TempPathFactory) -> DocsIndex:
+    """The shipped docs, indexed once per test session."""
+    return open_folder_index(shipped_docs_dir(), tmp_path_factory.mktemp("docs-index"))
+
+
+@pytest.fixture
+def demo_backends(demo_world: LocalHogQL, shipped_docs: DocsIndex) -> Backends:
+    """The embedded backends on the demo world: what `demo` runs on."""
+    return Backends(
+        hogql=demo_world,
+        docs=shipped_docs,
+        issues=LocalIssues(DEFAULT_SNAPSHOT),
+        incidents=world_incidents(demo_world),
+    )
+
+
+@pytest.fixture
+def demo_request() -> EscalationRequest:
+    """The bundled demo ticket and triage report."""
+    return load_model(EXAMPLES / "demo_request.yaml", EscalationRequest)

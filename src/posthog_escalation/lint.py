@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from .models import BlastRadius, Depth, Escalation, Severity
-from .playbook import Playbook, add_cadence, default_playbook
+from .models import Assessment, BlastRadius, Depth, Escalation, Severity
+from .playbook import Playbook, SeverityRule, add_cadence, default_playbook
 
 Level = Literal["error", "warning"]
 
@@ -307,19 +307,29 @@ def _cited_ok(e: Escalation, _: Playbook) -> Iterator[Finding]:
                 )
 
 
-def _min_severity(e: Escalation, playbook: Playbook) -> list[tuple[str, Severity, str | None]]:
-    a = e.assessment
-    radius = e.impact.blast_radius
-    several = radius in (BlastRadius.MULTIPLE_ORGS, BlastRadius.SYSTEMIC)
+def rubric_floor(
+    assessment: Assessment,
+    blast_radius: BlastRadius,
+    workaround: str | None,
+    playbook: Playbook,
+) -> list[SeverityRule]:
+    """The playbook's severity rules whose conditions hold for this assessment."""
+    a = assessment
+    several = blast_radius in (BlastRadius.MULTIPLE_ORGS, BlastRadius.SYSTEMIC)
     holds = {
         "data_exposure": a.data_exposure or a.security,
         "data_loss": a.data_loss,
-        "systemic": radius is BlastRadius.SYSTEMIC,
-        "multiple_orgs_blocked": a.depth is Depth.BLOCKED and several and not e.impact.workaround,
-        "blocked_no_workaround": a.depth is Depth.BLOCKED and not e.impact.workaround,
+        "systemic": blast_radius is BlastRadius.SYSTEMIC,
+        "multiple_orgs_blocked": a.depth is Depth.BLOCKED and several and not workaround,
+        "blocked_no_workaround": a.depth is Depth.BLOCKED and not workaround,
         "revenue_at_risk": a.revenue_at_risk,
     }
-    return [(r.id, r.min_severity, r.route) for r in playbook.severity_rules if holds[r.condition]]
+    return [r for r in playbook.severity_rules if holds[r.condition]]
+
+
+def _min_severity(e: Escalation, playbook: Playbook) -> list[tuple[str, Severity, str | None]]:
+    rules = rubric_floor(e.assessment, e.impact.blast_radius, e.impact.workaround, playbook)
+    return [(r.id, r.min_severity, r.route) for r in rules]
 
 
 def required_severity(e: Escalation, playbook: Playbook) -> Severity:

@@ -132,6 +132,7 @@ class DocumentedBehaviour(_Strict):
 
     def matches(self, text: str) -> bool:
         """True when every ``all`` pattern and no ``none`` pattern matches ``text``."""
+
         def found(pattern: str) -> bool:
             return re.search(pattern, text, re.IGNORECASE) is not None
 

@@ -1,9 +1,121 @@
-"""CLI commands for docs."""
+"""CLI commands for docs search: ``docs search``, ``docs sync``, ``docs stats``."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from ..tools.docs import DEFAULT_REPO, IndexStats, open_docs_index, sync_docs
+from .common import console, err_console, state
+
+docs_app = typer.Typer(
+    name="docs",
+    help="Search the PostHog docs (shipped default, or the real docs after `docs sync`).",
+    no_args_is_help=True,
+)
+
+
+@docs_app.command("search")
+def search_command(
+    query: Annotated[str, typer.Argument(help="A support question, error text or keywords.")],
+    area: Annotated[
+        str | None,
+        typer.Option("--area", help="Limit to a product area (e.g. session-replay, libraries)."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many sections (1-50).")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the hits as JSON.")] = False,
+) -> None:
+    """Rank docs sections for a question, with links to the exact section."""
+    index = open_docs_index(state.settings)
+    hits = index.search(query, area=area, limit=limit)
+    if as_json:
+        console.print_json(json.dumps([hit.model_dump(mode="json") for hit in hits]))
+        return
+    if not hits:
+        err_console.print(f"no docs section matches '{query}'", highlight=False)
+        return
+    for rank, hit in enumerate(hits, start=1):
+        console.print(
+            f"[bold]{rank}. {hit.breadcrumb}[/]  [dim]({hit.area}, score {hit.score:.2f})[/]",
+            highlight=False,
+        )
+        console.print(f"   {hit.url}", style="cyan", highlight=False)
+        console.print(f"   {hit.snippet}", highlight=False, markup=False)
+
+
+@docs_app.command("sync")
+def sync_command(
+    from_path: Annotated[
+        Path | None,
+        typer.Option("--from", help="Index this local folder instead of cloning."),
+    ] = None,
+    repo: Annotated[
+        str, typer.Option("--repo", help="Git URL or path of a posthog.com-shaped repository.")
+    ] = DEFAULT_REPO,
+    branch: Annotated[
+        str | None, typer.Option("--branch", help="Branch to fetch (default: the repo's).")
+    ] = None,
+) -> None:
+    """Fetch contents/docs from posthog.com (shallow, sparse) or copy a folder; index it."""
+    result = sync_docs(
+        state.settings.data_dir,
+        from_path=from_path,
+        repo=repo,
+        branch=branch,
+        progress=lambda line: err_console.print(f"[dim]{line}[/]", highlight=False),
+    )
+    stats = result.stats
+    where = result.source.location + (
+        f" @ {result.source.commit[:12]}" if result.source.commit else ""
+    )
+    console.print(
+        f"[green]synced[/] {where}: {stats.pages} pages, {stats.sections} sections, "
+        f"{_skipped_text(stats)}, built in {stats.build_seconds:.2f} s",
+        highlight=False,
+    )
+
+
+@docs_app.command("stats")
+def stats_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the stats as JSON.")] = False,
+) -> None:
+    """Show what the docs index holds: pages, sections, skipped files, size, build time."""
+    stats = open_docs_index(state.settings).stats
+    if as_json:
+        console.print_json(stats.model_dump_json())
+        return
+    table = Table(show_header=False, title="Docs index")
+    source = stats.source
+    table.add_row("source", f"{source.kind}: {source.location}")
+    if source.commit:
+        table.add_row("commit", source.commit)
+    table.add_row("pages", str(stats.pages))
+    table.add_row("sections", str(stats.sections))
+    table.add_row("areas", ", ".join(stats.areas))
+    table.add_row("skipped", _skipped_text(stats))
+    table.add_row(
+        "snippets", f"{stats.snippets_resolved} inlined, {stats.snippets_missing} missing"
+    )
+    table.add_row("index size", f"{stats.index_bytes / 1024:.0f} KiB")
+    table.add_row("build time", f"{stats.build_seconds:.2f} s")
+    table.add_row("built at", stats.built_at.isoformat(timespec="seconds"))
+    table.add_row("content hash", stats.content_hash[:16])
+    console.print(table)
+    for item in stats.skipped[:20]:
+        err_console.print(f"[yellow]skipped[/] {item.path}: {item.reason}", highlight=False)
+
+
+def _skipped_text(stats: IndexStats) -> str:
+    if not stats.skipped:
+        return "0 skipped"
+    kinds = ", ".join(f"{count} {kind}" for kind, count in stats.skipped_by_kind.items())
+    return f"{len(stats.skipped)} skipped ({kinds})"
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add the ``docs`` command group to ``app``."""
+    app.add_typer(docs_app, name="docs")

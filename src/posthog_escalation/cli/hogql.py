@@ -1,9 +1,268 @@
-"""CLI commands for hogql."""
+"""CLI commands for HogQL: ``hogql``, ``world build``, ``world truth`` and ``impact``."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio
 import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..tools.hogql import (
+    HogQLBackend,
+    HogQLResponse,
+    ImpactSummary,
+    build_world,
+    impact_summary,
+    load_ground_truth,
+    load_world_spec,
+    open_backend,
+    packaged_world,
+    world_home,
+)
+from .common import console, err_console, state
+
+world_app = typer.Typer(
+    name="world",
+    help="Seeded PostHog-shaped worlds for the embedded HogQL engine.",
+    no_args_is_help=True,
+)
+
+WorldOption = Annotated[
+    Path | None,
+    typer.Option("--world", help="Query this world spec (embedded engine) instead of the default."),
+]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _print_response(response: HogQLResponse) -> None:
+    table = Table(show_lines=False, header_style="bold")
+    for name in response.columns:
+        table.add_column(name, overflow="fold")
+    for row in response.results:
+        table.add_row(*(_cell(v) for v in row))
+    console.print(table)
+    more = " (more available: add LIMIT/OFFSET)" if response.hasMore else ""
+    err_console.print(f"[dim]{len(response.results)} rows{more}[/]", highlight=False)
+
+
+def hogql_command(
+    query: Annotated[str, typer.Argument(help="One HogQL SELECT.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print PostHog's response JSON.")] = False,
+    world: WorldOption = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Rows when the query has no LIMIT (max 50,000).")
+    ] = None,
+) -> None:
+    """Run a HogQL query on PostHog (when configured) or the embedded world."""
+
+    async def run() -> tuple[HogQLResponse, str]:
+        backend = open_backend(state.settings, world=world)
+        try:
+            return await backend.query(query, limit=limit), backend.description
+        finally:
+            await backend.aclose()
+
+    response, where = anyio.run(run)
+    if as_json:
+        console.print_json(response.model_dump_json())
+        return
+    err_console.print(f"[dim]{where}[/]", highlight=False)
+    _print_response(response)
+
+
+@world_app.command("build")
+def build_command(
+    spec: Annotated[
+        Path | None, typer.Argument(help="World spec (YAML); default: the packaged demo world.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if already built.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the world's info as JSON.")
+    ] = False,
+) -> None:
+    """Generate a world into the embedded engine (reused when the spec is unchanged)."""
+    world_spec = load_world_spec(spec or packaged_world("demo"))
+    home = world_home(state.settings.data_dir)
+    with Progress(
+        TextColumn("[bold]{task.description:<28}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=as_json,
+    ) as bar:
+        task = bar.add_task(f"building {world_spec.name}", total=1.0)
+
+        def report(label: str, done: float) -> None:
+            bar.update(task, completed=done, description=f"{world_spec.name}: {label}")
+
+        info = build_world(world_spec, home=home, force=force, progress=report)
+    if as_json:
+        console.print_json(info.model_dump_json())
+        return
+    t = info.totals
+    how = "reused" if info.reused else f"built in {info.build_seconds:.2f} s"
+    console.print(
+        f"[green]{info.name}[/] {how}: {t.events:,} events, {t.persons:,} persons, "
+        f"{t.organizations} organizations, {t.sessions:,} sessions, "
+        f"{t.ingestion_warnings:,} ingestion warnings",
+        highlight=False,
+    )
+    console.print(
+        f"[dim]database {info.database}; ground truth {info.ground_truth_path}[/]", highlight=False
+    )
+
+
+@world_app.command("truth")
+def truth_command(
+    spec: Annotated[
+        Path | None, typer.Argument(help="World spec (YAML); default: the packaged demo world.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the ground truth JSON.")] = False,
+) -> None:
+    """Show what each injected incident really did (building the world if needed)."""
+    world_spec = load_world_spec(spec or packaged_world("demo"))
+    info = build_world(world_spec, home=world_home(state.settings.data_dir))
+    truth = load_ground_truth(info)
+    if as_json:
+        console.print_json(truth.model_dump_json())
+        return
+    table = Table(header_style="bold")
+    for name in ("incident", "kind", "orgs", "persons", "events", "first seen", "last seen"):
+        table.add_column(name)
+    for item in truth.incidents.values():
+        table.add_row(
+            item.id,
+            item.kind,
+            str(item.affected_orgs),
+            str(item.affected_persons),
+            str(item.events),
+            f"{item.first_seen:%Y-%m-%d %H:%M}" if item.first_seen else "-",
+            f"{item.last_seen:%Y-%m-%d %H:%M}" if item.last_seen else "-",
+        )
+    console.print(table)
+
+
+def impact_command(
+    signature: Annotated[
+        str, typer.Argument(help="HogQL condition over events, e.g. \"event = '$exception'\".")
+    ],
+    since: Annotated[
+        str | None, typer.Option("--since", help="Window start: ISO time or offset like -7d.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Window end: ISO time or offset (default now).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    world: WorldOption = None,
+) -> None:
+    """Quantify a signature: orgs, persons, trend, versions, environments, sessions."""
+
+    async def run() -> ImpactSummary:
+        backend: HogQLBackend = open_backend(state.settings, world=world)
+        try:
+            return await impact_summary(backend, signature, since=since, until=until)
+        finally:
+            await backend.aclose()
+
+    summary = anyio.run(run)
+    if as_json:
+        console.print_json(summary.model_dump_json())
+        return
+    _print_summary(summary)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def _print_summary(s: ImpactSummary) -> None:
+    console.print("[bold]Impact of[/] ", end="")
+    console.print(s.signature, highlight=False, markup=False)
+    console.print(
+        f"[dim]{s.backend}; window {s.since:%Y-%m-%d %H:%M} – {s.until:%Y-%m-%d %H:%M} UTC[/]",
+        highlight=False,
+    )
+    seen = (
+        f"{s.first_seen:%Y-%m-%d %H:%M} → {s.last_seen:%Y-%m-%d %H:%M} UTC"
+        if s.first_seen and s.last_seen
+        else "never"
+    )
+    trend = "growing" if s.growing else "not growing"
+    ratio = f" (×{s.growth_ratio:g})" if s.growth_ratio else ""
+    console.print(
+        f"{s.affected_events:,} events · {s.affected_persons:,} persons · "
+        f"{s.affected_orgs} orgs · {s.affected_sessions:,} sessions · seen {seen} · "
+        f"{trend}{ratio}",
+        highlight=False,
+    )
+    if s.starts_in_version:
+        console.print(f"starts in {s.starts_in_version}", highlight=False)
+    if s.top_orgs:
+        table = Table(title="affected organizations", header_style="bold")
+        for name in ("org", "plan", "seats", "ARR", "events", "persons", "sessions hit"):
+            table.add_column(name)
+        shares = {o.key: o for o in s.org_sessions}
+        for org in s.top_orgs:
+            share = shares.get(org.key)
+            table.add_row(
+                org.name or org.key,
+                org.plan or "-",
+                _cell(org.seats),
+                f"${org.arr:,.0f}" if org.arr is not None else "-",
+                f"{org.events:,}",
+                f"{org.persons:,}",
+                f"{share.affected_sessions}/{share.sessions} ({_pct(share.share)})"
+                if share
+                else "-",
+            )
+        console.print(table)
+    if s.events_per_day:
+        days = "  ".join(f"{d.day:%m-%d}: {d.events}" for d in s.events_per_day)
+        console.print(f"per day  {days}", highlight=False)
+    hit_versions = [v for v in s.versions if v.affected_events]
+    if hit_versions:
+        libs = {v.lib for v in hit_versions}
+        table = Table(title="versions (affected vs all traffic)", header_style="bold")
+        for name in ("lib", "version", "affected", "all", "rate"):
+            table.add_column(name)
+        for v in (v for v in s.versions if v.lib in libs):
+            table.add_row(
+                _cell(v.lib),
+                _cell(v.version),
+                f"{v.affected_events:,}",
+                f"{v.all_events:,}",
+                _pct(v.affected_rate),
+            )
+        console.print(table)
+    envs = [e for e in s.environments if e.affected_events]
+    if envs:
+        console.print(
+            "environments  "
+            + "  ".join(
+                f"{_cell(e.browser)}/{_cell(e.os)} {_pct(e.share_of_affected)}" for e in envs
+            ),
+            highlight=False,
+        )
+    if s.session_share is not None:
+        console.print(f"sessions of affected orgs hit: {_pct(s.session_share)}", highlight=False)
+    for error in s.errors:
+        err_console.print(f"[yellow]partial:[/] {error}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.command("hogql")(hogql_command)
+    app.command("impact")(impact_command)
+    app.add_typer(world_app)

@@ -1,32 +1,128 @@
-"""The main job: run (and demo) an escalation end to end."""
+"""The main job: ``run`` a ticket file into an escalation, and the bundled ``demo``."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
+import anyio
 import typer
 
-from ..lint import lint
 from ..loading import load_model
-from ..models import Escalation
-from ..render import render_markdown
-from .common import console, err_console
+from ..models import EscalationRequest
+from ..outcome import Outcome
+from ..pipeline import DrafterChoice, escalate
+from ..store import EscalationStore, store_escalation
+from .common import console, err_console, state
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "escalation.yaml"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+DEMO_REQUEST = EXAMPLES / "demo_request.yaml"
 
 
-def demo() -> None:
-    """Render the bundled example escalation and run the quality gate on it."""
-    escalation = load_model(EXAMPLE, Escalation)
-    console.print(render_markdown(escalation), markup=False)
-    report = lint(escalation)
-    err_console.print(
-        f"quality gate: {len(report.errors)} error(s), {len(report.warnings)} warning(s)"
+def write_outputs(outcome: Outcome, out: Path) -> list[Path]:
+    """Write the escalation's files into ``out``; returns the paths written."""
+    out.mkdir(parents=True, exist_ok=True)
+    assert outcome.escalation is not None
+    files = {
+        "escalation.md": outcome.markdown,
+        "escalation.public.md": outcome.public_markdown,
+        "escalation.json": outcome.escalation.model_dump_json(indent=2),
+        "evidence.json": json.dumps(
+            [e.model_dump(mode="json") for e in outcome.evidence], indent=2
+        ),
+        "findings.json": json.dumps([f.model_dump() for f in outcome.findings], indent=2),
+    }
+    written = []
+    for name, text in files.items():
+        path = out / name
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+        written.append(path)
+    return written
+
+
+def _execute(
+    request: EscalationRequest, drafter: DrafterChoice, out: Path | None, store: bool
+) -> int:
+    settings = state.settings
+
+    def progress(label: str) -> None:
+        err_console.print(f"[dim]›[/] {label}", highlight=False)
+
+    outcome = anyio.run(
+        lambda: escalate(request, settings=settings, drafter=drafter, progress=progress)
     )
-    if not report.ok:
-        raise typer.Exit(1)
+    if outcome.refusal is not None:
+        console.print(f"Not escalated: ticket {outcome.ticket_id}: {outcome.refusal.reason}")
+        return 0
+    escalation = outcome.escalation
+    assert escalation is not None
+    target = out or Path("out") / escalation.ticket_id
+    written = write_outputs(outcome, target)
+    console.print(outcome.markdown, markup=False, highlight=False)
+    timings = ", ".join(f"{k} {v:.2f}s" for k, v in outcome.stage_seconds.items())
+    err_console.print(f"[dim]› wrote {len(written)} files to {target} ({timings})[/]")
+    if store:
+        with EscalationStore.in_data_dir(settings.data_dir) as db:
+            saved = store_escalation(
+                db,
+                escalation,
+                now=escalation.created_at,
+                ticket=request.ticket,
+                extra_secrets=settings.secrets(),
+                keep_project_ids=settings.keep_project_ids,
+            )
+        stored = saved.stored
+        verb = "Stored" if saved.created else "Updated"
+        due = stored.schedule.team_due
+        when = f"; next team check {due:%Y-%m-%d %H:%M} UTC" if due else ""
+        err_console.print(
+            f"› {verb} as {stored.id} ({stored.status.value}, revision {stored.revision}){when}",
+            highlight=False,
+        )
+    errors = [f for f in outcome.findings if f.level == "error"]
+    for finding in outcome.findings:
+        err_console.print(f"[yellow]{finding.one_line()}[/]", highlight=False)
+    err_console.print(
+        f"quality gate: {len(errors)} error(s), {len(outcome.findings) - len(errors)} warning(s)"
+    )
+    return 1 if errors else 0
+
+
+def run(
+    file: Annotated[Path, typer.Argument(help="YAML or JSON with `ticket` and optional `triage`.")],
+    offline: Annotated[bool, typer.Option("--offline", help="Use the rules drafter.")] = False,
+    llm: Annotated[
+        bool, typer.Option("--llm", help="Use Claude (needs ANTHROPIC_API_KEY).")
+    ] = False,
+    out: Annotated[Path | None, typer.Option(help="Folder for the output files.")] = None,
+    no_store: Annotated[
+        bool, typer.Option("--no-store", help="Do not save it in the store.")
+    ] = False,
+) -> None:
+    """Escalate a ticket: gather evidence, draft, gate, render and store it."""
+    if offline and llm:
+        raise typer.BadParameter("choose one of --offline and --llm")
+    drafter: DrafterChoice = "offline" if offline else "llm" if llm else "auto"
+    request = load_model(file, EscalationRequest)
+    code = _execute(request, drafter, out, store=not no_store)
+    if code:
+        raise typer.Exit(code)
+
+
+def demo(
+    out: Annotated[Path | None, typer.Option(help="Folder for the output files.")] = None,
+) -> None:
+    """Run the bundled demo ticket end to end, offline, on the embedded demo world."""
+    request = load_model(DEMO_REQUEST, EscalationRequest)
+    code = _execute(request, "offline", out, store=False)
+    if code:
+        raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``demo`` to ``app``."""
+    """Add ``run`` and ``demo`` to ``app``."""
+    app.command("run")(run)
     app.command("demo")(demo)

@@ -1,1 +1,75 @@
-"""hogql."""
+"""HogQL evidence: PostHog's query API, an embedded PostHog-shaped engine, seeded worlds
+and the standard impact queries.
+
+Typical use::
+
+    backend = open_backend(settings)          # PostHog if configured, else the demo world
+    summary = await impact_summary(backend, "event = '$exception' AND ...")
+    await backend.aclose()
+"""
+
+from .backend import HogQLBackend, open_backend
+from .engine import EngineLimits, get_engine, pin_home, pinned_home, world_home
+from .impact import impact_queries, impact_summary
+from .local import LocalHogQL
+from .models import (
+    DayCount,
+    EnvironmentShare,
+    GroundTruth,
+    HogQLResponse,
+    ImpactFigure,
+    ImpactSummary,
+    IncidentTruth,
+    OrgImpact,
+    OrgSessionShare,
+    QueryTiming,
+    StatusIncidentInfo,
+    VersionShare,
+    WorldInfo,
+    WorldTotals,
+)
+from .remote import HogQLError, RemotePostHog
+from .spec import StatusIncident, WorldSpec, load_world_spec, parse_world_spec, resolve_time
+from .translate import Translation, translate, validate_expression
+from .world import build_world, database_name, load_ground_truth, packaged_world
+
+__all__ = [
+    "DayCount",
+    "EngineLimits",
+    "EnvironmentShare",
+    "GroundTruth",
+    "HogQLBackend",
+    "HogQLError",
+    "HogQLResponse",
+    "ImpactFigure",
+    "ImpactSummary",
+    "IncidentTruth",
+    "LocalHogQL",
+    "OrgImpact",
+    "OrgSessionShare",
+    "QueryTiming",
+    "RemotePostHog",
+    "StatusIncident",
+    "StatusIncidentInfo",
+    "Translation",
+    "VersionShare",
+    "WorldInfo",
+    "WorldSpec",
+    "WorldTotals",
+    "build_world",
+    "database_name",
+    "get_engine",
+    "impact_queries",
+    "impact_summary",
+    "load_ground_truth",
+    "load_world_spec",
+    "open_backend",
+    "packaged_world",
+    "parse_world_spec",
+    "pin_home",
+    "pinned_home",
+    "resolve_time",
+    "translate",
+    "validate_expression",
+    "world_home",
+]

@@ -1,1 +1,48 @@
-"""issues."""
+"""Known-issue search: GitHub issue search, a local snapshot, and duplicate ranking.
+
+- :class:`IssueSearch` is the protocol; :class:`GitHubIssues` (REST search) and
+  :class:`LocalIssues` (a JSONL snapshot indexed with bm25s) implement it.
+- :func:`open_issue_search` picks one from the settings.
+- :func:`find_known_issues` turns a ticket's signals into ranked duplicate candidates
+  with reasons, the exact search strings used, and related PRs.
+"""
+
+from .backend import open_issue_search
+from .dedupe import find_known_issues, guess_route, plan_searches, rank_candidates
+from .github import GitHubIssues
+from .local import DEFAULT_SNAPSHOT, LocalIssues, load_snapshot, write_snapshot
+from .models import (
+    IssueHit,
+    IssueRecord,
+    IssueSearch,
+    IssueSearchResult,
+    KnownIssueCandidate,
+    KnownIssueCandidates,
+)
+from .query import build_query, parse_query
+from .sanitize import sanitize_text, sanitize_title
+from .snapshot import build_snapshot
+
+__all__ = [
+    "DEFAULT_SNAPSHOT",
+    "GitHubIssues",
+    "IssueHit",
+    "IssueRecord",
+    "IssueSearch",
+    "IssueSearchResult",
+    "KnownIssueCandidate",
+    "KnownIssueCandidates",
+    "LocalIssues",
+    "build_query",
+    "build_snapshot",
+    "find_known_issues",
+    "guess_route",
+    "load_snapshot",
+    "open_issue_search",
+    "parse_query",
+    "plan_searches",
+    "rank_candidates",
+    "sanitize_text",
+    "sanitize_title",
+    "write_snapshot",
+]

@@ -1,0 +1,255 @@
+"""Docs search benchmark: ranking quality on the real docs, build cost, query latency, load time.
+
+Run: .venv/bin/python benchmarks/bench_docs.py [--corpus PATH] [--pages 2000]
+
+Quality uses the labeled questions in benchmarks/data/docs_queries.yaml against the real
+docs corpus (skipped, with a note, when the corpus folder is absent). Odd-numbered
+questions are the tuning ("dev") half, even-numbered ones the held-out ("test") half.
+The baseline is out-of-the-box bm25s over each section's whole text (title, headings,
+body and code in one field, same stemmer and stop words, no boosts), measured in the same
+run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import bm25s
+import Stemmer
+import yaml
+
+from posthog_escalation.tools.docs import (
+    build_index,
+    load_index,
+    open_folder_index,
+    parse_folder,
+    shipped_docs_dir,
+)
+from posthog_escalation.tools.docs.search import DocsIndex
+
+HERE = Path(__file__).resolve().parent
+QUERIES = HERE / "data" / "docs_queries.yaml"
+DEFAULT_CORPUS = Path("/work/shared/corpora/posthog-docs")
+AREAS = [
+    "session-replay", "feature-flags", "experiments", "error-tracking", "surveys",
+    "product-analytics", "web-analytics", "data", "sql", "cdp", "api", "billing",
+    "self-host", "advanced", "libraries/js", "libraries/node", "libraries/python",
+    "libraries/ios", "libraries/android", "libraries/flutter", "libraries/react-native",
+]  # fmt: skip
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def load_queries() -> list[dict]:
+    return yaml.safe_load(QUERIES.read_text(encoding="utf-8"))["queries"]
+
+
+def metrics(ranked_urls: list[list[str]], queries: list[dict]) -> dict[str, float]:
+    r1 = r5 = rr = 0.0
+    for urls, item in zip(ranked_urls, queries, strict=True):
+        relevant = set(item["relevant"])
+        rank = next((i + 1 for i, u in enumerate(urls[:10]) if u in relevant), None)
+        r1 += rank == 1
+        r5 += rank is not None and rank <= 5
+        rr += 1 / rank if rank else 0.0
+    n = len(queries)
+    return {"recall@1": r1 / n, "recall@5": r5 / n, "MRR@10": rr / n, "n": n}
+
+
+def ours(index: DocsIndex, queries: list[dict]) -> list[list[str]]:
+    return [[h.url for h in index.search(q["query"], limit=10)] for q in queries]
+
+
+def baseline(corpus: Path, queries: list[dict]) -> list[list[str]]:
+    parsed = parse_folder(corpus)
+    sections = list(parsed.sections)
+    texts = ["\n".join([s.breadcrumb_text, s.prose, s.code]) for s in sections]
+    stemmer = Stemmer.Stemmer("english")
+    tokens = bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False)
+    model = bm25s.BM25()
+    model.index(tokens, show_progress=False)
+    out = []
+    for item in queries:
+        q = bm25s.tokenize([item["query"]], stopwords="en", stemmer=stemmer, show_progress=False)
+        docs, _ = model.retrieve(q, k=10, show_progress=False)
+        out.append([sections[int(i)].url for i in docs[0]])
+    return out
+
+
+def print_quality(corpus: Path) -> None:
+    queries = load_queries()
+    index = build_index(corpus)
+    splits = {
+        "all": queries,
+        "dev (odd ids, used for tuning)": [q for q in queries if q["id"] % 2 == 1],
+        "test (even ids, held out)": [q for q in queries if q["id"] % 2 == 0],
+    }
+    base_all = baseline(corpus, queries)
+    ours_all = ours(index, queries)
+    by_id = {q["id"]: i for i, q in enumerate(queries)}
+    size = f"{index.stats.pages} pages, {index.stats.sections} sections"
+    print(f"\n## Quality on the real corpus ({size})")
+    print(f"{'split':40} {'system':22} {'recall@1':>9} {'recall@5':>9} {'MRR@10':>8}")
+    for name, subset in splits.items():
+        idx = [by_id[q["id"]] for q in subset]
+        for system, ranked in (("docs search", ours_all), ("bm25s baseline", base_all)):
+            m = metrics([ranked[i] for i in idx], subset)
+            label = f"{name} (n={m['n']})"
+            print(
+                f"{label:40} {system:22} "
+                f"{m['recall@1']:9.3f} {m['recall@5']:9.3f} {m['MRR@10']:8.3f}"
+            )
+    misses = [
+        (q["id"], q["query"])
+        for q, urls in zip(queries, ours_all, strict=True)
+        if not set(urls[:5]) & set(q["relevant"])
+    ]
+    print(f"misses at 5 (ids): {[m[0] for m in misses]}")
+
+
+def synthetic_corpus(folder: Path, pages: int, seed: int = 7) -> None:
+    """Pages shaped like the docs (frontmatter, H2/H3, JSX, snippets, code), words drawn
+    from the shipped docs plus random identifiers."""
+    rng = random.Random(seed)
+    words: list[str] = []
+    for section in parse_folder(shipped_docs_dir()).sections:
+        words.extend(section.prose.split())
+    words = [w.strip(".,:;()") for w in words if w.strip(".,:;()")] or ["event"]
+    docs = folder / "contents" / "docs"
+    (docs / "_snippets").mkdir(parents=True)
+    (docs / "_snippets" / "note.mdx").write_text(
+        "Remember to " + " ".join(rng.choices(words, k=30)) + ".\n", encoding="utf-8"
+    )
+
+    def paragraph(n: int) -> str:
+        text = " ".join(rng.choices(words, k=n))
+        return text[0].upper() + text[1:] + "."
+
+    for p in range(pages):
+        area = AREAS[p % len(AREAS)]
+        path = docs / area / f"page-{p}.mdx"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = [
+            "---",
+            f"title: {json.dumps(' '.join(rng.choices(words, k=4)).title())}",
+            "---",
+            "",
+            "import Note from '../_snippets/note.mdx'"
+            if "/" not in area
+            else "import Note from '../../_snippets/note.mdx'",
+            "",
+            paragraph(rng.randint(30, 80)),
+        ]
+        for s in range(rng.randint(4, 10)):
+            level = "##" if s % 3 == 0 else "###"
+            lines += ["", f"{level} {' '.join(rng.choices(words, k=rng.randint(3, 7)))}", ""]
+            lines.append(paragraph(rng.randint(40, 140)))
+            if rng.random() < 0.3:
+                lines += [
+                    "",
+                    '<CalloutBox title="Heads up">',
+                    "",
+                    paragraph(20),
+                    "",
+                    "</CalloutBox>",
+                ]
+            if rng.random() < 0.2:
+                lines += ["", "<Note />"]
+            if rng.random() < 0.35:
+                ident = f"posthog.{rng.choice(['capture', 'identify', 'flush', 'shutdown'])}"
+                lines += ["", "```js", f"{ident}('{rng.choice(words)}', {{ n: {s} }})", "```"]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def timed(fn, repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def print_performance(name: str, corpus: Path, queries: list[str], builds: int) -> None:
+    store = Path(tempfile.mkdtemp(prefix="bench-docs-store-"))
+    try:
+        build_s, index = timed(lambda: build_index(corpus, store=store), builds)
+        saved = store / index.stats.content_hash[:24]
+        load_s, loaded = timed(lambda: load_index(saved), 30)
+        start = time.perf_counter()
+        load_index(saved).search(queries[0])
+        cold_first = time.perf_counter() - start
+        open_s, _ = timed(lambda: open_folder_index(corpus, store), 30)
+        latencies = []
+        for _ in range(5):
+            for q in queries:
+                start = time.perf_counter()
+                loaded.search(q, limit=5)
+                latencies.append((time.perf_counter() - start) * 1000)
+        filtered = []
+        for q in queries:
+            start = time.perf_counter()
+            loaded.search(q, area="session-replay" if "session-replay" in loaded.areas() else None)
+            filtered.append((time.perf_counter() - start) * 1000)
+        print(f"\n## {name}")
+        print(
+            f"pages {index.stats.pages}, sections {index.stats.sections}, "
+            f"skipped {len(index.stats.skipped)}, "
+            f"index on disk {index.stats.index_bytes / 1e6:.2f} MB"
+        )
+        print(f"build (median of {builds}): {build_s:.3f} s")
+        print(
+            f"open_folder_index on an unchanged folder (stat check + load, median of 30): "
+            f"{open_s * 1000:.2f} ms"
+        )
+        print(
+            f"load saved index (median of 30): {load_s * 1000:.2f} ms; "
+            f"load + first query: {cold_first * 1000:.2f} ms"
+        )
+        print(
+            f"query latency over {len(latencies)} searches: "
+            f"p50 {percentile(latencies, 0.5):.2f} ms, "
+            f"p95 {percentile(latencies, 0.95):.2f} ms, max {max(latencies):.2f} ms"
+        )
+        print(
+            f"with an area filter: p50 {percentile(filtered, 0.5):.2f} ms, "
+            f"p95 {percentile(filtered, 0.95):.2f} ms"
+        )
+    finally:
+        shutil.rmtree(store, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--pages", type=int, default=2000)
+    args = parser.parse_args()
+    queries = [q["query"] for q in load_queries()]
+    print(f"python {sys.version.split()[0]}, bm25s {bm25s.__version__}")
+    if args.corpus.is_dir():
+        print_quality(args.corpus)
+        print_performance(f"Real corpus ({args.corpus})", args.corpus, queries, builds=3)
+    else:
+        print(f"\n(real corpus {args.corpus} absent: quality figures skipped)")
+    print_performance("Shipped default docs", shipped_docs_dir(), queries, builds=3)
+    with tempfile.TemporaryDirectory(prefix="bench-docs-synth-") as tmp:
+        synthetic_corpus(Path(tmp), args.pages)
+        print_performance(f"Synthetic corpus ({args.pages} pages)", Path(tmp), queries, builds=1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

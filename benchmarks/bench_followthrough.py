@@ -1,0 +1,112 @@
+"""Follow-through figures: redaction speed, store writes and the follow-up listing.
+
+Run: ``.venv/bin/python benchmarks/bench_followthrough.py``. Prints medians and p95 with a
+baseline measured in the same run (patterns-only redaction; a bare SQLite insert).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from posthog_escalation.followups import list_followups, record_update
+from posthog_escalation.loading import load_model
+from posthog_escalation.models import Customer, Escalation, Message, Ticket
+from posthog_escalation.redact import Redactor, redact_text
+from posthog_escalation.render import render_markdown
+from posthog_escalation.store import EscalationStore, store_escalation
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "src/posthog_escalation/examples/escalation.yaml"
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+
+def timed(action: Callable[[], object], repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def report(name: str, samples: list[float], unit: float = 1e3, label: str = "ms") -> float:
+    ordered = sorted(samples)
+    median = statistics.median(ordered)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    print(f"{name:<48} p50 {median * unit:8.3f} {label}   p95 {p95 * unit:8.3f} {label}")
+    return median
+
+
+def main() -> None:
+    escalation = load_model(EXAMPLE, Escalation)
+    ticket = Ticket(
+        id=escalation.ticket_id,
+        subject="Blank recordings",
+        customer=Customer(
+            org_name="Northwind Health", org_id="org_7f3k2p9q", contacts=["Dana Whitfield"]
+        ),
+        messages=[Message(author_name="Priya Raman", text="hi")],
+    )
+    text = render_markdown(escalation, "internal")
+    print(f"public markdown of the example: {len(text)} characters")
+    base = report("redact_text (patterns only; baseline)", timed(lambda: redact_text(text), 200))
+    full = report(
+        "Redactor.for_ticket (patterns + names)",
+        timed(lambda: Redactor.for_ticket(ticket)(text), 200),
+    )
+    print(f"{'  ratio names/patterns':<48} {full / base:.2f}x")
+    print(f"{'  throughput (patterns + names)':<48} {len(text) / full / 1e6:.2f} MB/s")
+
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder)
+        raw = sqlite3.connect(data / "raw.db", isolation_level=None)
+        raw.execute("PRAGMA journal_mode = WAL")
+        raw.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
+        payload = escalation.model_dump_json()
+
+        def bare_insert() -> None:
+            raw.execute("BEGIN IMMEDIATE")
+            raw.execute("INSERT INTO t (body) VALUES (?)", (payload,))
+            raw.execute("COMMIT")
+
+        bare = report("bare SQLite insert of the JSON (baseline)", timed(bare_insert, 200))
+        with EscalationStore.in_data_dir(data) as store:
+            counter = iter(range(10_000))
+
+            def save_new() -> None:
+                copy = escalation.model_copy(update={"ticket_id": f"T-{next(counter)}"})
+                store_escalation(store, copy, ticket=ticket, now=NOW)
+
+            internal = render_markdown(escalation, "internal")
+
+            def save_only() -> None:
+                copy = escalation.model_copy(update={"ticket_id": f"T-{next(counter)}"})
+                store.save(copy, now=NOW, internal_markdown=internal, public_markdown=internal)
+
+            only = report("EscalationStore.save (markdown given), new", timed(save_only, 200))
+            print(f"{'  ratio save/bare insert':<48} {only / bare:.1f}x")
+            report("store_escalation (render x2 + redact + save)", timed(save_new, 200))
+            report(
+                "store_escalation, same ticket (revision)",
+                timed(lambda: store_escalation(store, escalation, ticket=ticket, now=NOW), 100),
+            )
+            moments = iter(NOW + timedelta(minutes=i) for i in range(10_000))
+            report(
+                "record_update (one transaction)",
+                timed(lambda: record_update(store, "ESC-1", "note", next(moments)), 200),
+            )
+            count = len(store.list())
+            report(
+                f"list_followups over {count} open escalations",
+                timed(lambda: list_followups(store, NOW + timedelta(days=1), due_only=True), 10),
+            )
+        raw.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,699 @@
+"""The offline drafter: the playbook's rules applied to the signals and the evidence pack.
+
+Deterministic and free: no model, no network. Every number it writes comes from an
+evidence row and cites it. The ticket's text is only ever read by the signal extractor's
+patterns, so instructions inside a ticket cannot change routing or severity.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from ..evidence import MATCH_CONFIDENCE, EvidencePack
+from ..lint import rubric_floor
+from ..models import (
+    Ask,
+    AskKind,
+    Assessment,
+    BlastRadius,
+    CustomerCommunication,
+    Depth,
+    Dimension,
+    Dimensions,
+    Environment,
+    Escalation,
+    FollowUpPlan,
+    Impact,
+    IssueRef,
+    KnownIssueMatch,
+    Region,
+    Reproducibility,
+    Reproduction,
+    Routing,
+    SdkVersion,
+    Severity,
+    Ticket,
+    TriageReport,
+)
+from ..playbook import Playbook, add_cadence
+from ..signals import MISSING_FACT_QUESTIONS, Signals
+from ..tools.incidents import Incident
+
+SYSTEMIC_ORGS = 10
+"""At or above this many affected organizations the blast radius is systemic."""
+RENEWAL_SOON_DAYS = 90
+SECURITY_WORDS = re.compile(
+    r"\b(?:vulnerabilit\w*|xss|csrf|sql injection|remote code|credential(?:s)? (?:leak|expos)\w*|"
+    r"account takeover|privilege escalation)\b",
+    re.IGNORECASE,
+)
+RELATIVE_SINCE = re.compile(
+    r"\bsince (?:last )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"yesterday|last week|the weekend)\b",
+    re.IGNORECASE,
+)
+SERVER_SYMPTOMS = re.compile(
+    r"\b(?:5\d\d|timeouts?|timed out|outage|unavailable|delay(?:ed)?|late events|"
+    r"slow|rate limit\w*|429|down)\b",
+    re.IGNORECASE,
+)
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _day(moment: datetime | date | None) -> str:
+    if isinstance(moment, datetime):
+        return f"{moment:%Y-%m-%d %H:%M} UTC"
+    return str(moment) if moment else "unknown"
+
+
+def relevant_incident(pack: EvidencePack, signals: Signals) -> Incident | None:
+    """A PostHog incident that overlaps the start of the problem, when the ticket's
+    symptoms are the kind a server-side incident causes (5xx, timeouts, delays)."""
+    if not pack.incidents:
+        return None
+    server_like = bool(SERVER_SYMPTOMS.search(signals.text)) or any(
+        s >= 500 for s in signals.http_statuses
+    )
+    if not server_like:
+        return None
+    measured = (
+        pack.impact.first_seen if pack.impact and pack.signature_kind == "exception" else None
+    )
+    reported = (
+        datetime.combine(signals.started_on, datetime.min.time(), tzinfo=pack.until.tzinfo)
+        if signals.started_on
+        else None
+    )
+    start = measured or reported
+    for incident in pack.incidents:
+        if start is None:
+            return incident
+        end = incident.resolved_at or pack.until
+        if (incident.started_at - start).total_seconds() <= 86400 and end >= start:
+            return incident
+    return None
+
+
+def choose_route(
+    signals: Signals, pack: EvidencePack, playbook: Playbook, incident: Incident | None
+) -> tuple[str, str]:
+    """(route for the escalation, product route for the affected repository)."""
+    product = (
+        pack.documented.route
+        if pack.documented
+        else pack.route or ("sdk_bug" if signals.sdks else "product_analytics")
+    )
+    if incident is not None:
+        components = " ".join([*incident.components, incident.name]).lower()
+        product = "ingestion" if "ingest" in components else "infrastructure"
+    exposed = "exposure" in signals.data_risk_kinds or SECURITY_WORDS.search(signals.text)
+    if exposed and pack.documented is None:
+        return "security", product
+    return product, product
+
+
+def _assessment(
+    signals: Signals, pack: EvidencePack, ticket: Ticket, now: datetime, blocked_share: float | None
+) -> Assessment:
+    kinds = signals.data_risk_kinds
+    if pack.documented is not None or signals.depth.level == "workaround":
+        depth = Depth.INCONVENIENCED
+    elif signals.depth.level == "blocked" and (blocked_share is None or blocked_share >= 0.5):
+        depth = Depth.BLOCKED
+    else:
+        depth = Depth.DEGRADED
+    renewal = signals.revenue.renewal_date or ticket.customer.renewal_date
+    renewal_soon = renewal is not None and 0 <= (renewal - now.date()).days <= RENEWAL_SOON_DAYS
+    enterprise = signals.revenue.enterprise or (ticket.customer.plan or "").lower() == "enterprise"
+    orgs = pack.impact.affected_orgs if pack.impact and pack.signature_kind == "exception" else None
+    return Assessment(
+        depth=depth,
+        data_exposure="exposure" in kinds and pack.documented is None,
+        data_loss=bool({"loss", "deletion", "corruption"} & set(kinds)) and pack.documented is None,
+        security=bool(SECURITY_WORDS.search(signals.text)),
+        revenue_at_risk=signals.revenue.at_risk or (enterprise and renewal_soon),
+        affected_orgs=orgs,
+    )
+
+
+def _blast_radius(signals: Signals, pack: EvidencePack) -> BlastRadius:
+    if pack.impact is not None and pack.signature_kind == "exception":
+        orgs, persons = pack.impact.affected_orgs, pack.impact.affected_persons
+        if orgs >= SYSTEMIC_ORGS:
+            return BlastRadius.SYSTEMIC
+        if orgs > 1:
+            return BlastRadius.MULTIPLE_ORGS
+        if orgs == 1 and persons <= 1:
+            return BlastRadius.SINGLE_USER
+        if orgs == 1:
+            return BlastRadius.ORG_WIDE
+    if signals.scope.level == "single":
+        return BlastRadius.SINGLE_USER
+    return BlastRadius.ORG_WIDE
+
+
+def _customer_label(ticket: Ticket) -> str:
+    c = ticket.customer
+    name = c.org_name or c.org_id or "The reporting organization"
+    extras = [x for x in (c.plan, c.seats and f"{c.seats} seats") if x]
+    return f"{name} ({', '.join(str(x) for x in extras)})" if extras else name
+
+
+def _summary(ticket: Ticket, signals: Signals, pack: EvidencePack, area: str) -> str:
+    subject = ticket.subject.strip().rstrip(".!?")
+    if signals.started_on:
+        subject = RELATIVE_SINCE.sub(f"since {signals.started_on:%Y-%m-%d}", subject)
+    extras = []
+    sdk = signals.primary_sdk
+    version = next((c.first_bad for c in signals.version_changes if c.first_bad), None) or (
+        sdk.version if sdk else None
+    )
+    if sdk and version and version not in subject:
+        extras.append(f"{sdk.package} {version}")
+    if pack.impact and pack.signature_kind == "exception" and pack.impact.affected_orgs > 1:
+        extras.append(f"{pack.impact.affected_orgs} orgs")
+    head = subject if subject.lower().startswith(area.lower()) else f"{area}: {subject}"
+    text = f"{head} ({', '.join(extras)})" if extras else head
+    return _short(text, 160)
+
+
+def _impact(
+    ticket: Ticket,
+    signals: Signals,
+    pack: EvidencePack,
+    radius: BlastRadius,
+    triage: TriageReport | None,
+) -> Impact:
+    who = _customer_label(ticket)
+    cites = pack.cite("ticket")
+    impact = pack.impact
+    if impact and pack.signature_kind == "exception" and impact.affected_orgs:
+        others = impact.affected_orgs - (1 if pack.customer_org else 0)
+        if others > 0:
+            who += f" and {others} other organization{'s' if others != 1 else ''}"
+        who += f"; {impact.affected_persons} persons in all"
+        cites = pack.cite("impact", "ticket")
+    if pack.documented is not None:
+        cannot_do = f"{_short(ticket.subject, 120)} (documented behaviour, see the docs)"
+    elif triage and triage.summary:
+        cannot_do = _short(triage.summary, 200)
+    else:
+        cannot_do = _short(ticket.subject, 200)
+    workaround = None
+    if pack.documented is not None:
+        workaround = pack.documented.resolution
+    elif signals.depth.workaround_phrases:
+        workaround = f'the customer reports: "{_short(signals.depth.workaround_phrases[0], 160)}"'
+    return Impact(
+        who=who, cannot_do=cannot_do, blast_radius=radius, workaround=workaround, evidence=cites
+    )
+
+
+def _breadth(signals: Signals, pack: EvidencePack) -> Dimension:
+    impact = pack.impact
+    if impact is not None and pack.signature_kind == "exception":
+        trend = "and the daily count is growing" if impact.growing else "and it is not growing"
+        if not impact.affected_events:
+            return Dimension(
+                statement=(
+                    f"0 events in the data match the error between {_day(pack.since)} and "
+                    f"{_day(pack.until)}: the error is not captured as an event, so breadth "
+                    "rests on the ticket alone"
+                ),
+                evidence=pack.cite("impact"),
+            )
+        return Dimension(
+            statement=(
+                f"{impact.affected_orgs} organizations, {impact.affected_persons} persons and "
+                f"{impact.affected_events} events hit the error in the window, {trend}"
+            ),
+            evidence=pack.cite("impact", "trend"),
+        )
+    if impact is not None and pack.signature_kind == "version":
+        return Dimension(
+            statement=(
+                f"{impact.affected_orgs} organizations and {impact.affected_persons} persons sent "
+                "events from the version the ticket names; that is exposure to the version, "
+                "the failure itself is not captured as an event"
+            ),
+            evidence=pack.cite("impact"),
+        )
+    scope = signals.scope.phrases[0] if signals.scope.phrases else "no scope given"
+    return Dimension(
+        statement=(
+            "Unknown beyond the reporting organization, because the ticket names no error or "
+            f"SDK version that can be counted in the data (the customer says: {scope})"
+        ),
+        evidence=pack.cite("ticket"),
+    )
+
+
+def _depth(signals: Signals, pack: EvidencePack, assessment: Assessment) -> Dimension:
+    parts = [assessment.depth.value.capitalize()]
+    cites: list[str] = []
+    if pack.documented is not None:
+        parts.append(f"the docs give a fix: {pack.documented.resolution}")
+        cites += pack.cite("documented")
+    elif signals.depth.workaround_phrases:
+        parts.append(f'workaround: "{_short(signals.depth.workaround_phrases[0], 120)}"')
+    elif signals.depth.blocked_phrases:
+        quoted = ", ".join(f'"{_short(p, 60)}"' for p in signals.depth.blocked_phrases[:3])
+        parts.append(f"no workaround (the customer says {quoted})")
+    else:
+        parts.append("no workaround is known")
+    impact = pack.impact
+    if impact and pack.signature_kind == "exception" and impact.org_sessions:
+        lead = impact.org_sessions[0]
+        parts.append(
+            f"{lead.affected_sessions} of {lead.sessions} sessions of {lead.name or lead.key} "
+            f"are affected ({lead.share:.0%})"
+        )
+        cites += pack.cite("org_sessions")
+    clean = [
+        e
+        for e in (impact.environments if impact else [])
+        if e.all_events and not e.affected_events and e.browser
+    ]
+    if impact and pack.signature_kind == "exception" and clean:
+        names = ", ".join(dict.fromkeys(e.browser or e.os or "other" for e in clean[:3]))
+        parts.append(f"{names} are unaffected")
+        cites += pack.cite("environments")
+    return Dimension(statement="; ".join(parts), evidence=cites or pack.cite("ticket"))
+
+
+def _duration(
+    signals: Signals, pack: EvidencePack, ticket: Ticket, incident: Incident | None, now: datetime
+) -> Dimension:
+    parts: list[str] = []
+    cites: list[str] = []
+    impact = pack.impact
+    if impact and pack.signature_kind == "exception" and impact.first_seen:
+        parts.append(f"First seen in the data {_day(impact.first_seen)}")
+        cites += pack.cite("impact", "trend")
+        if impact.starts_in_version:
+            parts.append(f"it starts with version {impact.starts_in_version}")
+            cites += pack.cite("versions")
+    if signals.started_on:
+        parts.append(f"the customer reports it started {signals.started_on:%Y-%m-%d}")
+    change = next((c for c in signals.version_changes if c.first_bad), None)
+    if change:
+        good = f"works on {change.last_good}, " if change.last_good else ""
+        parts.append(f"{good}broken on {change.first_bad}, per the ticket")
+    if incident is not None:
+        parts.append(
+            f"it overlaps the PostHog incident '{incident.name}' "
+            f"({_day(incident.started_at)} to {_day(incident.resolved_at)})"
+        )
+        cites += pack.cite("incidents")
+    elif pack.incidents or "incidents" in pack.roles:
+        parts.append("no PostHog incident explains it")
+        cites += pack.cite("incidents")
+    if not parts or not any(ch.isdigit() for ch in " ".join(parts)):
+        reported = ticket.created_at or now
+        parts.insert(0, f"Reported {reported:%Y-%m-%d}; the ticket gives no start date")
+    statement = "; ".join(parts)
+    return Dimension(
+        statement=statement[0].upper() + statement[1:], evidence=list(dict.fromkeys(cites))
+    )
+
+
+def _revenue(signals: Signals, ticket: Ticket, pack: EvidencePack) -> Dimension:
+    c = ticket.customer
+    facts = []
+    if c.plan:
+        facts.append(f"{c.plan} plan")
+    if c.seats:
+        facts.append(f"{c.seats} seats")
+    if c.arr:
+        facts.append(f"ARR ${c.arr:,.0f}")
+    renewal = signals.revenue.renewal_date or c.renewal_date
+    if renewal:
+        facts.append(f"renewal on {renewal:%Y-%m-%d}")
+    if signals.revenue.churn_phrases:
+        facts.append(f'the customer says "{_short(signals.revenue.churn_phrases[0], 100)}"')
+    elif signals.revenue.phrases:
+        facts.append(f'the ticket mentions "{_short(signals.revenue.phrases[0], 80)}"')
+    if not facts:
+        return Dimension(statement="No revenue signal: plan unknown, no renewal or churn language")
+    statement = "; ".join(facts)
+    return Dimension(statement=statement[0].upper() + statement[1:], evidence=pack.cite("ticket"))
+
+
+def _data_risk(signals: Signals, pack: EvidencePack) -> Dimension:
+    words = {
+        "exposure": "exposed",
+        "loss": "lost",
+        "deletion": "deleted",
+        "corruption": "corrupted",
+        "duplication": "duplicated",
+    }
+    if pack.documented is not None or not signals.data_risks:
+        return Dimension(
+            statement="No loss, corruption or exposure of customer data is reported or visible "
+            "in the evidence"
+        )
+    parts = []
+    for risk in signals.data_risks[:3]:
+        parts.append(f'data {words[risk.kind]}: "{_short(risk.phrase, 100)}"')
+    recover = (
+        "exposure must be stopped and assessed now"
+        if "exposure" in signals.data_risk_kinds
+        else "whether it can be recovered is for the owning team to confirm"
+    )
+    statement = "; ".join(parts) + f"; {recover}"
+    return Dimension(statement=statement[0].upper() + statement[1:], evidence=pack.cite("ticket"))
+
+
+_STEP_LINE = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(.{8,200})$", re.MULTILINE)
+
+
+def _ticket_steps(ticket: Ticket) -> list[str]:
+    text = ticket.body
+    marker = re.search(r"(?i)steps? to reproduce|to reproduce|repro(?:duction)? steps", text)
+    if not marker:
+        return []
+    steps = [m.group(1).strip() for m in _STEP_LINE.finditer(text[marker.end() :])]
+    return steps[:8] if len(steps) >= 2 else []
+
+
+def _environment(signals: Signals, pack: EvidencePack, ticket: Ticket) -> Environment:
+    sdks = [SdkVersion(name=s.package, version=s.version) for s in signals.sdks]
+    if not sdks and pack.customer_sdks:
+        lead = pack.customer_sdks[0]
+        sdks = [SdkVersion(name=f"{lead.lib} (from $lib)", version=lead.version)]
+    platform_parts = list(dict.fromkeys(signals.platforms + signals.frameworks + signals.runtimes))
+    platform = ", ".join(platform_parts) or "unknown — ask the customer"
+    region = signals.region if signals.region is not Region.UNKNOWN else ticket.customer.region
+    return Environment(sdks=sdks, platform=platform, region=region)
+
+
+def _reproduction(ticket: Ticket, signals: Signals, pack: EvidencePack, area: str) -> Reproduction:
+    env = _environment(signals, pack, ticket)
+    steps = _ticket_steps(ticket)
+    sdk_text = ", ".join(str(s) for s in env.sdks)
+    if not steps and env.sdks:
+        steps = [
+            f"Set up {sdk_text} on {env.platform}",
+            f"Follow the customer's flow: {_short(ticket.subject, 120)}",
+        ]
+        if signals.errors:
+            steps.append(f"Watch for the error: {_short(signals.errors[0].text, 160)}")
+        else:
+            steps.append(f"Check the result in PostHog's {area} view")
+    missing = [MISSING_FACT_QUESTIONS[m] for m in signals.missing]
+    if not steps and not missing:
+        missing.append(MISSING_FACT_QUESTIONS["reproduction"])
+    expected = (
+        f"What the docs describe: {pack.docs[0].breadcrumb} ({pack.docs[0].url})"
+        if pack.docs
+        else f"{area} works as documented"
+    )
+    actual = _short(ticket.subject, 160)
+    if signals.errors:
+        actual += f"; error: {_short(signals.errors[0].text, 200)}"
+    reproducibility = Reproducibility.UNKNOWN
+    conditions = None
+    impact = pack.impact
+    if impact and pack.signature_kind == "exception" and impact.affected_events:
+        hit = [e for e in impact.environments if e.affected_events]
+        clean = [e for e in impact.environments if e.all_events and not e.affected_events]
+        if clean or impact.starts_in_version:
+            reproducibility = Reproducibility.SPECIFIC_CONDITIONS
+            where = ", ".join(dict.fromkeys(e.browser or e.os or "other" for e in hit[:3]))
+            version = f" on {impact.starts_in_version}" if impact.starts_in_version else ""
+            conditions = f"only {where}{version}" if where else f"only{version}"
+        else:
+            reproducibility = Reproducibility.INTERMITTENT
+    elif signals.scope.level == "all":
+        reproducibility = Reproducibility.ALWAYS
+    return Reproduction(
+        environment=env,
+        steps=steps,
+        expected=expected,
+        actual=actual,
+        reproducibility=reproducibility,
+        conditions=conditions,
+        missing=missing,
+    )
+
+
+def _known(pack: EvidencePack) -> KnownIssueMatch:
+    known = pack.known
+    cite = (pack.cite("known_issues") or [None])[0]
+    if known is None:
+        item = pack.item("known_issues")
+        return KnownIssueMatch(search_terms=[item.query] if item else [])
+    matching = [
+        c.to_issue_ref(evidence=cite)
+        for c in known.candidates
+        if c.confidence >= MATCH_CONFIDENCE and c.kind == "issue"
+    ]
+    keys = {m.key for m in matching}
+    prs: list[IssueRef] = []
+    for candidate in known.candidates:
+        if candidate.key in keys:
+            prs += [p.to_issue_ref() for p in candidate.related_prs]
+    unique = list({p.key: p for p in prs}.values())
+    return KnownIssueMatch(
+        search_terms=known.search_terms, matching_issues=matching, related_prs=unique
+    )
+
+
+def _asks(
+    signals: Signals,
+    pack: EvidencePack,
+    route: str,
+    assessment: Assessment,
+    known: KnownIssueMatch,
+    incident: Incident | None,
+    renewal: date | None,
+    workaround: str | None,
+) -> list[Ask]:
+    asks: list[Ask] = []
+    sdk = signals.primary_sdk
+    impact = pack.impact
+    symptom = _short(signals.subject, 90)
+    if pack.documented is not None:
+        asks.append(
+            Ask(
+                kind=AskKind.CONFIRM_EXPECTED_BEHAVIOUR,
+                detail=f"Confirm this is documented behaviour ({pack.documented.id}) so support "
+                "can resolve it without a code change",
+            )
+        )
+        asks.append(Ask(kind=AskKind.PROVIDE_WORKAROUND, detail=pack.documented.resolution))
+        return asks
+    if route == "security":
+        asks.append(
+            Ask(
+                kind=AskKind.INVESTIGATE_ROOT_CAUSE,
+                detail=f"Confirm what data is exposed ({symptom}) and stop the exposure",
+            )
+        )
+        asks.append(
+            Ask(
+                kind=AskKind.DECIDE,
+                detail="Decide whether affected customers and their users must be notified",
+            )
+        )
+    if incident is not None:
+        asks.append(
+            Ask(
+                kind=AskKind.CONFIRM_REGRESSION,
+                detail=f"Confirm the failures are explained by the incident '{incident.name}' "
+                "and whether any data from that window needs replaying",
+            )
+        )
+    version = (
+        impact.starts_in_version if impact and pack.signature_kind == "exception" else None
+    ) or next((c.first_bad for c in signals.version_changes if c.first_bad), None)
+    if known.matching_issues:
+        best = known.matching_issues[0]
+        asks.append(
+            Ask(
+                kind=AskKind.CONFIRM_REGRESSION,
+                detail=f"Confirm this is {best.key} ({_short(best.title, 80)}) and add this "
+                "customer's evidence to it",
+            )
+        )
+    elif version and incident is None:
+        name = sdk.package if sdk else "the SDK"
+        asks.append(
+            Ask(
+                kind=AskKind.CONFIRM_REGRESSION,
+                detail=f"Confirm that {name} {version} introduced this regression: {symptom}",
+            )
+        )
+    elif route != "security" and incident is None:
+        where = sdk.package if sdk else "PostHog"
+        asks.append(
+            Ask(
+                kind=AskKind.INVESTIGATE_ROOT_CAUSE,
+                detail=f"Find the root cause in {where}: {symptom}",
+            )
+        )
+    if known.related_prs:
+        pr = known.related_prs[0]
+        when = f" before the customer's renewal on {renewal:%Y-%m-%d}" if renewal else ""
+        asks.append(Ask(kind=AskKind.PRIORITIZE_FIX, detail=f"Land and release {pr.key}{when}"))
+    elif assessment.revenue_at_risk and renewal:
+        asks.append(
+            Ask(
+                kind=AskKind.PRIORITIZE_FIX,
+                detail=f"Prioritize a fix before the customer's renewal on {renewal:%Y-%m-%d}",
+            )
+        )
+    if workaround is None and route != "security":
+        asks.append(
+            Ask(
+                kind=AskKind.PROVIDE_WORKAROUND,
+                detail="Suggest a workaround support can give the customer until a fix ships",
+            )
+        )
+    return asks
+
+
+def _communication(
+    ticket: Ticket, signals: Signals, assessment: Assessment, expects: str, missing: list[str]
+) -> CustomerCommunication:
+    support = [m for m in ticket.messages if m.author_role in ("support", "engineer")]
+    knows = (
+        _short(support[-1].text, 200)
+        if support
+        else "The ticket is acknowledged; support is telling them it is escalated to engineering"
+    )
+    if missing:
+        knows += f"; we are asking them for: {'; '.join(missing[:3])}"
+    renewal = signals.revenue.renewal_date or ticket.customer.renewal_date
+    if signals.revenue.churn_phrases or (assessment.revenue_at_risk and renewal):
+        risk, reason = (
+            "high",
+            (
+                f'says "{_short(signals.revenue.churn_phrases[0], 80)}"'
+                if signals.revenue.churn_phrases
+                else f"renewal on {renewal:%Y-%m-%d}"
+            ),
+        )
+    elif assessment.revenue_at_risk or signals.revenue.enterprise:
+        risk, reason = "medium", "enterprise account"
+    else:
+        risk, reason = "low", "no churn or renewal language in the ticket"
+    return CustomerCommunication(knows=knows, expects=expects, churn_risk=risk, churn_reason=reason)
+
+
+def _context(
+    signals: Signals, pack: EvidencePack, env: Environment, incident: Incident | None
+) -> list[str]:
+    items = [
+        f"SDK: {', '.join(str(s) for s in env.sdks) or 'unknown'}",
+        f"Platform: {env.platform}",
+    ]
+    items.append(f"PostHog region: {env.region.value}")
+    if signals.errors:
+        items.append(f"Error: {_short(signals.errors[0].text, 160)}")
+    hogql = [i.id for i in pack.items if i.source.value == "hogql" and i.status == "ok"]
+    if hogql:
+        items.append(f"HogQL evidence: {', '.join(hogql)} (queries in Evidence details)")
+    links = [link.url for link in signals.links if link.kind not in ("docs", "other")]
+    if links:
+        items.append(f"Links: {', '.join(links[:4])}")
+    if signals.config_options:
+        items.append(
+            "Config mentioned: "
+            + ", ".join(
+                f"{o.name}={o.value}" if o.value else o.name for o in signals.config_options[:5]
+            )
+        )
+    if incident is not None:
+        items.append(f"Incident: {incident.name} ({_day(incident.started_at)})")
+    return items
+
+
+def _rationale(rules: list[str], severity: Severity, pack: EvidencePack) -> str:
+    if rules:
+        return "; ".join(rules)
+    if pack.documented is not None:
+        return "documented behaviour with a fix support can give"
+    return f"{severity.value}: a workaround exists or the impact is limited"
+
+
+def draft_offline(
+    ticket: Ticket,
+    triage: TriageReport | None,
+    signals: Signals,
+    pack: EvidencePack,
+    playbook: Playbook,
+    *,
+    now: datetime,
+) -> Escalation:
+    """Write the escalation from the signals and the evidence pack, by the playbook."""
+    incident = relevant_incident(pack, signals)
+    route_key, product_key = choose_route(signals, pack, playbook, incident)
+    route, product = playbook.route(route_key), playbook.route(product_key)
+    sdk = signals.primary_sdk
+    share = None
+    if pack.impact and pack.signature_kind == "exception" and pack.impact.org_sessions:
+        share = pack.impact.org_sessions[0].share
+    assessment = _assessment(signals, pack, ticket, now, share)
+    radius = _blast_radius(signals, pack)
+    impact = _impact(ticket, signals, pack, radius, triage)
+    rules = rubric_floor(assessment, radius, impact.workaround, playbook)
+    severity = min((r.min_severity for r in rules), key=lambda s: s.rank, default=Severity.MEDIUM)
+    cadence = playbook.cadence(severity)
+    reproduction = _reproduction(ticket, signals, pack, product.area)
+    known = _known(pack)
+    renewal = signals.revenue.renewal_date or ticket.customer.renewal_date
+    asks = _asks(signals, pack, route_key, assessment, known, incident, renewal, impact.workaround)
+    next_customer = add_cadence(now, cadence.customer)
+    expects = f"An update {cadence.customer} (next by {next_customer:%Y-%m-%d %H:%M} UTC)"
+    communication = _communication(ticket, signals, assessment, expects, reproduction.missing)
+    recommendation = "resolve_in_support" if pack.documented is not None else "escalate"
+    reason = ""
+    if pack.documented is not None:
+        url = pack.docs[0].url if pack.docs else "the docs"
+        reason = f"{pack.documented.explanation} ({url})"
+    return Escalation(
+        ticket_id=ticket.id,
+        summary=_summary(ticket, signals, pack, product.area),
+        severity=severity,
+        severity_rationale=_rationale([r.message.rstrip(".") for r in rules], severity, pack),
+        product_area=product.area,
+        affected_repo=playbook.repo_for(product, sdk.package if sdk else None),
+        date=now.date(),
+        created_at=now,
+        recommendation=recommendation,
+        recommendation_reason=reason,
+        impact=impact,
+        assessment=assessment,
+        dimensions=Dimensions(
+            breadth=_breadth(signals, pack),
+            depth=_depth(signals, pack, assessment),
+            duration=_duration(signals, pack, ticket, incident, now),
+            revenue_signal=_revenue(signals, ticket, pack),
+            data_risk=_data_risk(signals, pack),
+        ),
+        evidence=pack.items,
+        reproduction=reproduction,
+        known_issues=known,
+        asks=asks,
+        communication=communication,
+        routing=Routing(
+            route=route_key,
+            team=route.team,
+            channel=route.channel,
+            labels=playbook.labels_for(route, sdk.package if sdk else None),
+            context=_context(signals, pack, reproduction.environment, incident),
+        ),
+        follow_up=FollowUpPlan(
+            team_cadence=cadence.team,
+            customer_cadence=cadence.customer,
+            next_team_check=add_cadence(now, cadence.team),
+            next_customer_update=next_customer,
+        ),
+        close_criteria=[c.text for c in playbook.close_criteria],
+    )

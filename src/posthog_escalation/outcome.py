@@ -1,0 +1,64 @@
+"""What one escalation run produced: the escalation (or a refusal), the evidence, the
+gate's findings, the tool calls and the model usage. The eval harness scores this."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from .lint import Finding
+from .models import Escalation, Evidence, Refusal
+
+DrafterName = Literal["offline", "llm"]
+
+
+class Usage(BaseModel):
+    """Model usage of one run (all zero for the offline drafter)."""
+
+    model: str | None = None
+    model_turns: int = 0
+    tool_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class ToolCall(BaseModel):
+    """One tool call made while drafting."""
+
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    is_error: bool = False
+    seconds: float = 0.0
+    result: str = Field(default="", description="The result text, bounded")
+
+
+class Outcome(BaseModel):
+    """The result of :func:`posthog_escalation.escalate`."""
+
+    ticket_id: str
+    drafter: DrafterName
+    escalation: Escalation | None = None
+    refusal: Refusal | None = None
+    findings: list[Finding] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    stage_seconds: dict[str, float] = Field(default_factory=dict)
+    markdown: str = ""
+    public_markdown: str = ""
+    revised: bool = Field(default=False, description="The gate sent the draft back once")
+
+    @property
+    def passed_gate(self) -> bool:
+        """True when an escalation was produced and the gate found no errors."""
+        return self.escalation is not None and not any(f.level == "error" for f in self.findings)
+
+    def tool_text(self) -> str:
+        """Every text a tool returned in this run (evidence results and tool results)."""
+        parts = [f"{e.query}\n{e.result}\n{e.finding}\n{e.url or ''}" for e in self.evidence]
+        parts += [call.result for call in self.tool_calls]
+        return "\n".join(parts)

@@ -1,0 +1,147 @@
+"""The main job as one async function: ticket in, escalation (or refusal) out.
+
+``escalate()`` is what the CLI's ``run`` and ``demo``, the eval harness and a triage
+agent's Python code call. Drafting never files anything.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Literal
+
+from .backends import Backends, open_backends
+from .config import Settings
+from .evidence import GatherLimits, gather
+from .lint import lint
+from .models import EscalationRequest, Refusal
+from .outcome import DrafterName, Outcome
+from .playbook import Playbook, default_playbook
+from .redact import redactor_for
+from .render import render_markdown
+from .signals import extract_signals
+from .tools.issues import guess_route
+
+DrafterChoice = Literal["auto", "offline", "llm"]
+Progress = Callable[[str], None]
+
+
+def choose_drafter(choice: DrafterChoice, settings: Settings) -> DrafterName:
+    """``llm`` when asked for (or ``auto`` with an Anthropic key), else ``offline``."""
+    if choice == "auto":
+        return "llm" if settings.anthropic_api_key is not None else "offline"
+    return choice
+
+
+async def escalate(
+    request: EscalationRequest,
+    *,
+    settings: Settings | None = None,
+    backends: Backends | None = None,
+    drafter: DrafterChoice = "auto",
+    playbook: Playbook | None = None,
+    now: datetime | None = None,
+    limits: GatherLimits | None = None,
+    progress: Progress | None = None,
+) -> Outcome:
+    """Turn a ticket (and its triage report) into a finished, gated escalation.
+
+    Args:
+        request: The ticket and optional triage report.
+        settings: Where backends and keys come from (the environment when omitted).
+        backends: Evidence backends to use; opened from ``settings`` (and closed) when
+            omitted.
+        drafter: ``offline`` (rules), ``llm`` (Claude) or ``auto`` (Claude when
+            ``ANTHROPIC_API_KEY`` is set).
+        playbook: The playbook (the packaged one when omitted).
+        now: The escalation's clock (default: the embedded world's clock, else now).
+        limits: Time limits per evidence source.
+        progress: Called with a short label as each stage starts.
+
+    Returns:
+        The outcome. When the triage decision is not to escalate it holds a refusal and no
+        escalation.
+    """
+    settings = settings or Settings()
+    book = playbook or default_playbook()
+    chosen = choose_drafter(drafter, settings)
+    ticket, triage = request.ticket, request.triage
+    if triage is not None and not triage.escalates:
+        return Outcome(
+            ticket_id=ticket.id,
+            drafter=chosen,
+            refusal=Refusal(
+                ticket_id=ticket.id,
+                decision=triage.decision,
+                reason=(
+                    f"the triage decision is '{triage.decision.value}', not "
+                    "'escalate_to_engineering'; nothing was escalated"
+                ),
+            ),
+        )
+    notify = progress or (lambda _label: None)
+    stages: dict[str, float] = {}
+    owned = backends is None
+    started = time.perf_counter()
+    if backends is None:
+        notify("opening backends")
+        backends = open_backends(settings)
+        stages["open_backends"] = time.perf_counter() - started
+    try:
+        clock = now or backends.hogql.now or datetime.now(UTC)
+        mark = time.perf_counter()
+        notify("reading the ticket")
+        signals = extract_signals(ticket, triage)
+        route = guess_route(signals, book)
+        stages["signals"] = time.perf_counter() - mark
+
+        mark = time.perf_counter()
+        notify("gathering evidence")
+        pack = await gather(ticket, signals, backends, book, route=route, now=clock, limits=limits)
+        stages["evidence"] = time.perf_counter() - mark
+
+        mark = time.perf_counter()
+        notify(f"drafting ({chosen})")
+        if chosen == "llm":
+            from .drafting.llm import draft_with_claude
+
+            drafted = await draft_with_claude(
+                request, signals, pack, backends, book, settings=settings, now=clock
+            )
+            escalation, tool_calls, usage, revised = (
+                drafted.escalation,
+                drafted.tool_calls,
+                drafted.usage,
+                drafted.revised,
+            )
+        else:
+            from .drafting.offline import draft_offline
+
+            escalation = draft_offline(ticket, triage, signals, pack, book, now=clock)
+            tool_calls, usage, revised = [], None, False
+        stages["draft"] = time.perf_counter() - mark
+    finally:
+        if owned:
+            await backends.aclose()
+
+    mark = time.perf_counter()
+    report = lint(escalation, book)
+    redactor = redactor_for(ticket, settings.secrets(), keep_project_ids=settings.keep_project_ids)
+    outcome = Outcome(
+        ticket_id=ticket.id,
+        drafter=chosen,
+        escalation=escalation,
+        findings=report.findings,
+        evidence=escalation.evidence,
+        tool_calls=tool_calls,
+        markdown=render_markdown(escalation),
+        public_markdown=render_markdown(escalation, "public", redactor=redactor),
+        revised=revised,
+    )
+    if usage is not None:
+        outcome.usage = usage
+    stages["gate_and_render"] = time.perf_counter() - mark
+    stages["total"] = time.perf_counter() - started
+    outcome.stage_seconds = stages
+    return outcome

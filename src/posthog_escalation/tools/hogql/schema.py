@@ -1,0 +1,119 @@
+"""The PostHog-shaped tables of an embedded world, shared by the generator and translator.
+
+Property access follows PostHog: ``properties.$browser`` reads the JSON text, a missing
+key or JSON null is NULL, strings come back unquoted and other values as their JSON text.
+Hot properties are materialized as ``mat_<key>`` columns computed with the very same
+expression, so reading them is identical to reading the JSON, only faster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+HOGQL_TABLES: dict[str, str] = {
+    "events": "events",
+    "persons": "persons",
+    "groups": "groups",
+    "sessions": "sessions",
+    "system.ingestion_warnings": "ingestion_warnings",
+}
+"""HogQL table name -> table name inside a world's database."""
+
+JSON_COLUMNS = frozenset({"properties", "person_properties", "details"})
+"""Columns holding JSON text, readable with ``column.key.subkey`` paths."""
+
+MATERIALIZED_PROPERTIES: tuple[str, ...] = (
+    "$lib",
+    "$lib_version",
+    "$browser",
+    "$os",
+    "$device_type",
+    "$current_url",
+    "$exception_type",
+    "$exception_message",
+    "$feature_flag",
+)
+"""Event properties stored as ``mat_<key>`` columns of ``events``."""
+
+
+def sql_string(value: str) -> str:
+    """A ClickHouse string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def property_sql(column: str, path: Sequence[str | int]) -> str:
+    """ClickHouse SQL reading a JSON path from ``column`` with PostHog's NULL rules."""
+    keys = ", ".join(str(k) if isinstance(k, int) else sql_string(k) for k in path)
+    raw = f"JSONExtractRaw({column}, {keys})"
+    return f"replaceRegexpAll(nullIf(nullIf({raw}, ''), 'null'), '^\"|\"$', '')"
+
+
+def materialized_column(key: str) -> str:
+    """The column name holding a materialized event property."""
+    return f"mat_{key}"
+
+
+def quote_identifier(name: str) -> str:
+    """A ClickHouse identifier in backticks."""
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def create_tables_sql(database: str) -> list[str]:
+    """DDL for a world's tables in ``database`` (which must exist)."""
+    db = quote_identifier(database)
+    groups = ",\n  ".join(f"`$group_{i}` String" for i in range(5))
+    materialized = ",\n  ".join(
+        f"{quote_identifier(materialized_column(key))} Nullable(String) "
+        f"MATERIALIZED {property_sql('properties', [key])}"
+        for key in MATERIALIZED_PROPERTIES
+    )
+    return [
+        f"""CREATE TABLE {db}.events (
+  uuid UUID,
+  event LowCardinality(String),
+  properties String CODEC(ZSTD(1)),
+  timestamp DateTime64(6, 'UTC'),
+  distinct_id String,
+  elements_chain String,
+  created_at DateTime64(6, 'UTC'),
+  `$session_id` String,
+  `$window_id` String,
+  person_id UUID,
+  person_properties String CODEC(ZSTD(1)),
+  {groups},
+  {materialized}
+) ENGINE = MergeTree
+ORDER BY (toDate(timestamp), event, cityHash64(distinct_id), cityHash64(uuid))""",
+        f"""CREATE TABLE {db}.persons (
+  id UUID,
+  created_at DateTime64(6, 'UTC'),
+  properties String,
+  is_identified Bool
+) ENGINE = MergeTree ORDER BY id""",
+        f"""CREATE TABLE {db}.groups (
+  `index` UInt8,
+  `key` String,
+  created_at DateTime64(6, 'UTC'),
+  properties String
+) ENGINE = MergeTree ORDER BY (`index`, `key`)""",
+        f"""CREATE TABLE {db}.sessions (
+  session_id String,
+  distinct_id String,
+  `$start_timestamp` DateTime64(6, 'UTC'),
+  `$end_timestamp` DateTime64(6, 'UTC'),
+  `$entry_current_url` Nullable(String),
+  `$exit_current_url` Nullable(String),
+  `$pageview_count` UInt64,
+  `$autocapture_count` UInt64,
+  `$screen_count` UInt64,
+  `$session_duration` Int64,
+  `$is_bounce` Bool
+) ENGINE = MergeTree ORDER BY session_id""",
+        f"""CREATE TABLE {db}.ingestion_warnings (
+  source LowCardinality(String),
+  type LowCardinality(String),
+  details String,
+  timestamp DateTime64(6, 'UTC')
+) ENGINE = MergeTree ORDER BY timestamp""",
+        f"""CREATE TABLE {db}._meta (key String, value String) ENGINE = MergeTree ORDER BY key""",
+    ]

@@ -1,0 +1,686 @@
+"""HogQL -> ClickHouse SQL for the embedded engine, with sqlglot's ClickHouse dialect.
+
+What is translated (following PostHog's printer):
+
+- ``properties.$x``, ``properties.a.b``, ``events.properties.$x``, ``e.properties.$x`` and
+  ``person.properties.x`` read JSON text; a missing key or JSON null is NULL; hot event
+  properties read their materialized ``mat_`` column instead.
+- Comparisons involving a property are null-safe: ``=``/``LIKE``/``<`` with a NULL side
+  are false, ``!=`` is true, as PostHog prints them with ``ifNull``.
+- HogQL's renamed functions (``toFloat``, ``toInt``, ``toDate``, ``toDateTime``, ``now``,
+  ``today``, ``yesterday``) map to what PostHog maps them to; ``now()`` is the world's
+  clock when the backend has one.
+- Tables are ``events``, ``persons``, ``groups``, ``sessions`` and
+  ``system.ingestion_warnings``, qualified with the world's database; anything else is an
+  unknown table. Only one SELECT (or UNION/CTE of SELECTs) is accepted; table functions,
+  ``SETTINGS``, ``FORMAT``, placeholders and file-reading functions are refused.
+- A query without LIMIT returns 100 rows, never more than 50,000; one extra row is
+  fetched to know whether there are more (``hasMore``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from ...errors import QueryError
+from .schema import HOGQL_TABLES, JSON_COLUMNS, MATERIALIZED_PROPERTIES, materialized_column
+
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 50_000
+DIALECT = "clickhouse"
+
+DENIED_FUNCTIONS = frozenset(
+    {
+        "file",
+        "url",
+        "s3",
+        "s3cluster",
+        "gcs",
+        "hdfs",
+        "remote",
+        "remotesecure",
+        "cluster",
+        "clusterallreplicas",
+        "mysql",
+        "postgresql",
+        "mongodb",
+        "redis",
+        "sqlite",
+        "jdbc",
+        "odbc",
+        "executable",
+        "executablepool",
+        "input",
+        "generaterandom",
+        "dictionary",
+        "merge",
+        "view",
+        "values",
+        "format",
+        "numbers",
+        "numbers_mt",
+        "zeros",
+        "zeros_mt",
+        "null",
+        "azureblobstorage",
+        "iceberg",
+        "deltalake",
+        "hudi",
+        "loop",
+        "filecluster",
+        "urlcluster",
+        "catboostevaluate",
+        "modelevaluate",
+        "naivebayesclassifier",
+        "joinget",
+        "joingetornull",
+        "hascolumnintable",
+        "showcertificate",
+        "getclienthttpheader",
+        "getmacro",
+        "getserverport",
+        "getsetting",
+        "getsettingordefault",
+        "sleep",
+        "sleepeachrow",
+        "addresstoline",
+        "addresstolinewithinlines",
+        "addresstosymbol",
+        "demangle",
+        "filesystemavailable",
+        "filesystemcapacity",
+        "filesystemunreserved",
+        "currentprofiles",
+        "currentroles",
+        "enabledprofiles",
+        "enabledroles",
+        "defaultprofiles",
+        "defaultroles",
+        "globalvariable",
+        "initialqueryid",
+        "queryid",
+        "hostname",
+        "fqdn",
+        "uptime",
+        "serveruuid",
+        "getoskernelversion",
+        "tcpport",
+        "displayname",
+        "currentuser",
+        "currentdatabase",
+        "currentschemas",
+        "zookeepersessionuptime",
+        "transactionid",
+        "transactionlatestsnapshot",
+        "transactionoldestsnapshot",
+        "getsubcolumn",
+    }
+)
+"""Functions that read files, reach other servers or reveal the host: refused by name."""
+
+_DENIED_PREFIXES = ("dictget", "dicthas", "dictisin", "icebergs3", "azure", "s3")
+
+_FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = (
+    exp.DDL,
+    exp.DML,
+    exp.Command,
+    exp.Set,
+    exp.Use,
+    exp.Describe,
+    exp.Kill,
+    exp.Placeholder,
+    exp.Parameter,
+    exp.Values,
+    exp.Pragma,
+    exp.Transaction,
+    exp.Commit,
+    exp.Rollback,
+)
+
+_DOLLAR = re.compile(r"\$[A-Za-z0-9_$]*")
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A translated query and the paging that applies to it.
+
+    Attributes:
+        hogql: The query as given.
+        clickhouse: The ClickHouse SQL to run (fetches ``limit + 1`` rows).
+        columns: Display names by position, or None to use ClickHouse's names.
+        limit: How many rows the caller gets at most.
+        offset: How many rows were skipped.
+    """
+
+    hogql: str
+    clickhouse: str
+    columns: tuple[str, ...] | None
+    limit: int
+    offset: int
+
+
+def _error(message: str, hint: str = "fix the query and retry") -> QueryError:
+    return QueryError(message, hint)
+
+
+def quote_dollar_identifiers(hogql: str) -> str:
+    """Wrap ``$name`` identifiers in backticks so sqlglot accepts them.
+
+    Strings, quoted identifiers and comments are left alone.
+
+    Raises:
+        QueryError: The text has a ``{placeholder}`` or an unterminated quote or comment.
+    """
+    out: list[str] = []
+    i, n = 0, len(hogql)
+    while i < n:
+        ch = hogql[i]
+        if ch in "'\"`":
+            j = i + 1
+            while j < n:
+                if hogql[j] == "\\":
+                    j += 2
+                    continue
+                if hogql[j] == ch:
+                    if j + 1 < n and hogql[j + 1] == ch:
+                        j += 2
+                        continue
+                    break
+                j += 1
+            if j >= n:
+                kind = "string" if ch == "'" else "quoted identifier"
+                raise _error(f"Unterminated {kind} starting at position {i}", "close the quote")
+            out.append(hogql[i : j + 1])
+            i = j + 1
+        elif hogql.startswith("--", i):
+            j = hogql.find("\n", i)
+            j = n if j < 0 else j
+            out.append(hogql[i:j])
+            i = j
+        elif hogql.startswith("/*", i):
+            j = hogql.find("*/", i + 2)
+            if j < 0:
+                raise _error(f"Unterminated comment starting at position {i}", "close the comment")
+            out.append(hogql[i : j + 2])
+            i = j + 2
+        elif ch == "$":
+            match = _DOLLAR.match(hogql, i)
+            assert match is not None
+            out.append(f"`{match.group(0)}`")
+            i = match.end()
+        elif ch in "{}":
+            raise _error(
+                f"Placeholders are not supported (found '{ch}' at position {i})",
+                "write the value into the query",
+            )
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def parse_hogql(hogql: str) -> exp.Expression:
+    """Parse one HogQL SELECT (or UNION/CTE of SELECTs) and check what it may contain.
+
+    Raises:
+        QueryError: Syntax errors, several statements, or anything but a read.
+    """
+    return _parse(hogql)[0]
+
+
+def _parse(hogql: str) -> tuple[exp.Expression, _Nodes]:
+    if not hogql.strip():
+        raise _error("Empty query", "write a SELECT")
+    text = quote_dollar_identifiers(hogql)
+    try:
+        statements = [s for s in sqlglot.parse(text, read=DIALECT) if s is not None]
+    except (ParseError, TokenError) as exc:
+        raise _error(f"Syntax error: {_first_line(exc)}") from None
+    if len(statements) != 1:
+        raise _error(
+            f"Only one statement is allowed, got {len(statements)}",
+            "send one SELECT per query",
+        )
+    tree = statements[0]
+    while isinstance(tree, exp.Subquery) and isinstance(tree.this, exp.Query):
+        tree = tree.this
+    if not isinstance(tree, exp.Select | exp.SetOperation):
+        kind = tree.key.upper() if not isinstance(tree, exp.Command) else str(tree.this).upper()
+        raise _error(
+            f"Only SELECT queries are allowed, got {kind}",
+            "HogQL is read-only: write a SELECT",
+        )
+    return tree, _check(tree)
+
+
+def _first_line(exc: Exception) -> str:
+    return " ".join(str(exc).split("\n")[0].replace("\x1b[4m", "").replace("\x1b[0m", "").split())
+
+
+@dataclass
+class _Nodes:
+    """Nodes of a checked tree that translation rewrites, collected in one walk."""
+
+    tables: list[exp.Table] = field(default_factory=list)
+    ctes: list[exp.CTE] = field(default_factory=list)
+    subqueries: list[exp.Subquery] = field(default_factory=list)
+    paths: list[exp.Expression] = field(default_factory=list)
+    functions: list[exp.Expression] = field(default_factory=list)
+    comparisons: list[exp.Expression] = field(default_factory=list)
+
+
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like, exp.ILike, exp.In)
+
+
+def _check(tree: exp.Expression) -> _Nodes:
+    nodes = _Nodes()
+    for node in tree.walk():
+        if isinstance(node, exp.Column | exp.Dot):
+            parent = node.parent
+            if not (isinstance(parent, exp.Dot) and parent.this is node):
+                nodes.paths.append(node)
+            continue
+        if isinstance(node, _COMPARISONS):
+            nodes.comparisons.append(node)
+        elif isinstance(node, exp.Table):
+            nodes.tables.append(node)
+        elif isinstance(node, exp.CTE):
+            nodes.ctes.append(node)
+        elif isinstance(node, exp.Subquery):
+            nodes.subqueries.append(node)
+        if isinstance(node, exp.Anonymous | exp.CurrentTimestamp | exp.CurrentDate):
+            nodes.functions.append(node)
+        if isinstance(node, _FORBIDDEN_NODES):
+            raise _error(
+                f"{node.key.upper()} is not allowed in HogQL",
+                "HogQL is read-only: write a SELECT",
+            )
+        if isinstance(node, exp.Select):
+            if node.args.get("settings"):
+                raise _error("SETTINGS is not allowed in HogQL", "remove the SETTINGS clause")
+            if node.args.get("format"):
+                raise _error("FORMAT is not allowed in HogQL", "remove the FORMAT clause")
+        if isinstance(node, exp.Func):
+            name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
+            lowered = name.lower()
+            if lowered in DENIED_FUNCTIONS or lowered.startswith(_DENIED_PREFIXES):
+                raise _error(
+                    f"Function '{name}' is not allowed in HogQL",
+                    "use only query functions over the PostHog tables",
+                )
+        if isinstance(node, exp.From | exp.Join):
+            source = node.this
+            if isinstance(source, exp.Table) and not isinstance(source.this, exp.Identifier):
+                raise _error(
+                    f"Table functions are not allowed: {source.this.sql(DIALECT)[:60]}",
+                    "query events, persons, groups, sessions or system.ingestion_warnings",
+                )
+            is_array_join = isinstance(node, exp.Join) and "ARRAY" in (node.kind or "").upper()
+            if not isinstance(source, exp.Table | exp.Subquery) and not is_array_join:
+                raise _error(
+                    f"Unsupported FROM source: {source.sql(DIALECT)[:60]}",
+                    "select from a table or a subquery",
+                )
+    return nodes
+
+
+def has_limit(hogql: str) -> bool:
+    """Whether the query's outermost SELECT has its own LIMIT."""
+    tree = parse_hogql(hogql)
+    return bool(tree.args.get("limit"))
+
+
+def validate_expression(expression: str) -> None:
+    """Check that ``expression`` is one boolean HogQL expression (e.g. a signature).
+
+    Raises:
+        QueryError: It does not parse as a single expression or contains anything forbidden.
+    """
+    if not expression.strip():
+        raise _error("Empty expression", "write a HogQL condition such as event = '$exception'")
+    text = quote_dollar_identifiers(expression)
+    try:
+        node = sqlglot.parse_one(text, read=DIALECT, into=exp.Condition)
+    except (ParseError, TokenError) as exc:
+        raise _error(f"Invalid expression: {_first_line(exc)}") from None
+    if isinstance(node, exp.Query):
+        raise _error("Expected a condition, got a query", "write only the WHERE condition")
+    _check(node)
+
+
+# -- resolution --------------------------------------------------------------------------
+
+
+def _path(node: exp.Expression) -> list[str | int] | None:
+    """The identifier chain of a column or dotted access (None if not a plain chain)."""
+    if isinstance(node, exp.Column):
+        parts: list[str | int] = []
+        for part in node.parts:
+            if isinstance(part, exp.Star):
+                return None
+            if isinstance(part, exp.Literal) and not part.is_string:
+                parts.append(int(part.this))
+            elif isinstance(part, exp.Identifier) and not part.quoted and "." in part.name:
+                parts.extend(int(p) if p.isdigit() else p for p in part.name.split("."))
+            else:
+                parts.append(part.name)
+        return parts
+    if isinstance(node, exp.Dot):
+        left = _path(node.this)
+        right = node.expression
+        if left is None or not isinstance(right, exp.Identifier | exp.Literal):
+            return None
+        if isinstance(right, exp.Literal) and not right.is_string:
+            return [*left, int(right.this)]
+        return [*left, right.name]
+    return None
+
+
+def _sources(select: exp.Select) -> dict[str, str | None]:
+    """Alias (or name) -> real world table for each FROM/JOIN source of a SELECT."""
+    out: dict[str, str | None] = {}
+    sources: list[exp.Expression] = []
+    if select.args.get("from_"):
+        sources.append(select.args["from_"].this)
+    sources.extend(j.this for j in select.args.get("joins") or [])
+    for source in sources:
+        alias = source.alias_or_name
+        real = source.meta.get("hogql_table") if isinstance(source, exp.Table) else None
+        out[alias] = real
+    return out
+
+
+def _property(column: exp.Expression, path: list[str | int]) -> exp.Expression:
+    keys: list[exp.Expression] = [
+        exp.Literal.number(k) if isinstance(k, int) else exp.Literal.string(k) for k in path
+    ]
+    raw = exp.Anonymous(this="JSONExtractRaw", expressions=[column, *keys])
+    inner = exp.Anonymous(this="nullIf", expressions=[raw, exp.Literal.string("")])
+    outer = exp.Anonymous(this="nullIf", expressions=[inner, exp.Literal.string("null")])
+    node = exp.Anonymous(
+        this="replaceRegexpAll",
+        expressions=[outer, exp.Literal.string('^"|"$'), exp.Literal.string("")],
+    )
+    return node
+
+
+def _column(name: str, qualifier: str | None) -> exp.Column:
+    return exp.Column(
+        this=exp.to_identifier(name, quoted=not name.isidentifier()),
+        table=exp.to_identifier(qualifier) if qualifier else None,
+    )
+
+
+def _resolve(
+    node: exp.Expression, qualifiers: set[str], scopes: dict[int, dict[str, str | None]]
+) -> exp.Expression | None:
+    """The ClickHouse replacement for a property/person path, or None to keep it."""
+    path = _path(node)
+    if path is None:
+        return None
+    qualifier: str | None = None
+    rest = path
+    if len(path) > 1 and isinstance(path[0], str) and path[0] in qualifiers:
+        qualifier, rest = path[0], path[1:]
+    head = rest[0]
+    if head in JSON_COLUMNS and len(rest) > 1:
+        keys = rest[1:]
+        if head == "properties" and len(keys) == 1 and keys[0] in MATERIALIZED_PROPERTIES:
+            select = node.find_ancestor(exp.Select)
+            if select is None:
+                sources: dict[str, str | None] = {}
+            else:
+                sources = scopes.get(id(select)) or scopes.setdefault(id(select), _sources(select))
+            table = (
+                sources.get(qualifier)
+                if qualifier
+                else (next(iter(sources.values())) if len(sources) == 1 else None)
+            )
+            if table == "events":
+                return _column(materialized_column(str(keys[0])), qualifier)
+        return _property(_column(str(head), qualifier), keys)
+    if head == "person" and len(rest) > 2 and rest[1] == "properties":
+        return _property(_column("person_properties", qualifier), rest[2:])
+    return None
+
+
+def _resolve_person_id(node: exp.Expression, qualifiers: set[str]) -> exp.Expression | None:
+    path = _path(node)
+    if not path:
+        return None
+    rest = path[1:] if len(path) > 1 and path[0] in qualifiers else path
+    if rest in (["person", "id"], ["pdi", "person_id"]):
+        qualifier = str(path[0]) if rest is not path else None
+        return _column("person_id", qualifier)
+    return None
+
+
+_NULLABLE = "hogql_nullable"
+
+
+def _mark_nullable(node: exp.Expression) -> None:
+    """Flag a property read and every ancestor, so comparisons above it know."""
+    current: exp.Expression | None = node
+    while current is not None and not current.meta.get(_NULLABLE):
+        current.meta[_NULLABLE] = True
+        current = current.parent
+
+
+def _contains_nullable(node: exp.Expression) -> bool:
+    return bool(node._meta and node._meta.get(_NULLABLE))
+
+
+def _null_safe(comparisons: list[exp.Expression]) -> None:
+    for node in comparisons:
+        if isinstance(node, exp.EQ | exp.NEQ) and any(
+            isinstance(side, exp.Null) for side in (node.left, node.right)
+        ):
+            value = node.right if isinstance(node.left, exp.Null) else node.left
+            test = exp.Is(this=value.copy(), expression=exp.Null())
+            node.replace(test if isinstance(node, exp.EQ) else exp.Not(this=test))
+            continue
+        if not _contains_nullable(node):
+            continue
+        default = exp.Literal.number(1 if isinstance(node, exp.NEQ) else 0)
+        wrapper = exp.Anonymous(this="ifNull", expressions=[])
+        node.replace(wrapper)
+        wrapper.set("expressions", [node, default])
+
+
+def _rename_functions(functions: list[exp.Expression], now: datetime | None) -> None:
+    if now is not None:
+        clock = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        now_sql: exp.Expression = exp.Anonymous(
+            this="toDateTime64",
+            expressions=[
+                exp.Literal.string(clock),
+                exp.Literal.number(6),
+                exp.Literal.string("UTC"),
+            ],
+        )
+    else:
+        now_sql = exp.Anonymous(
+            this="now64", expressions=[exp.Literal.number(6), exp.Literal.string("UTC")]
+        )
+    for node in functions:
+        name = (
+            "now"
+            if isinstance(node, exp.CurrentTimestamp)
+            else "today"
+            if isinstance(node, exp.CurrentDate)
+            else node.name
+        )
+        args = list(node.expressions) if isinstance(node, exp.Anonymous) else []
+        lowered = name.lower()
+        textual = bool(args) and (
+            (isinstance(args[0], exp.Literal) and args[0].is_string) or _contains_nullable(args[0])
+        )
+        replacement: exp.Expression | None = None
+        if lowered == "now" and not args:
+            replacement = now_sql.copy()
+        elif lowered == "today" and not args:
+            replacement = exp.Anonymous(this="toDate", expressions=[now_sql.copy()])
+        elif lowered == "yesterday" and not args:
+            replacement = exp.Anonymous(
+                this="minus",
+                expressions=[
+                    exp.Anonymous(this="toDate", expressions=[now_sql.copy()]),
+                    exp.Literal.number(1),
+                ],
+            )
+        elif name == "toFloat" and len(args) == 1:
+            replacement = exp.Anonymous(
+                this="accurateCastOrNull", expressions=[args[0], exp.Literal.string("Float64")]
+            )
+        elif name == "toInt" and len(args) == 1:
+            replacement = exp.Anonymous(
+                this="accurateCastOrNull", expressions=[args[0], exp.Literal.string("Int64")]
+            )
+        elif name == "toDateTime" and args and textual:
+            replacement = exp.Anonymous(
+                this="parseDateTime64BestEffortOrNull",
+                expressions=[
+                    args[0],
+                    exp.Literal.number(6),
+                    args[1] if len(args) > 1 else exp.Literal.string("UTC"),
+                ],
+            )
+        elif name == "toDate" and len(args) == 1 and textual:
+            replacement = exp.Anonymous(this="toDateOrNull", expressions=[args[0]])
+        if replacement is not None:
+            node.replace(replacement)
+
+
+def _qualify_tables(nodes: _Nodes, database: str) -> set[str]:
+    """Point every table at the world's database; returns every usable qualifier."""
+    ctes = {cte.alias_or_name for cte in nodes.ctes}
+    qualifiers: set[str] = set(ctes)
+    for table in nodes.tables:
+        if not isinstance(table.this, exp.Identifier):
+            continue
+        name, db = table.name, table.db
+        if table.args.get("catalog"):
+            raise _unknown_table(f"{table.catalog}.{db}.{name}")
+        if not db and name in ctes:
+            qualifiers.add(table.alias_or_name)
+            continue
+        hogql_name = f"{db}.{name}" if db else name
+        real = HOGQL_TABLES.get(hogql_name)
+        if real is None:
+            raise _unknown_table(hogql_name)
+        alias = table.alias or (name if not db else real)
+        table.set("this", exp.to_identifier(real))
+        table.set("db", exp.to_identifier(database))
+        table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
+        table.meta["hogql_table"] = real
+        qualifiers.update({alias, hogql_name, name})
+    for sub in nodes.subqueries:
+        if sub.alias:
+            qualifiers.add(sub.alias)
+    return qualifiers
+
+
+def _unknown_table(name: str) -> QueryError:
+    near = difflib.get_close_matches(name, list(HOGQL_TABLES), n=1)
+    suggestion = f' Did you mean "{near[0]}"?' if near else ""
+    return _error(
+        f'Unknown table "{name}".{suggestion}',
+        "tables: events, persons, groups, sessions, system.ingestion_warnings",
+    )
+
+
+def _display_names(tree: exp.Expression) -> tuple[str, ...] | None:
+    select = tree if isinstance(tree, exp.Select) else next(tree.find_all(exp.Select), None)
+    if select is None:
+        return None
+    names: list[str] = []
+    for item in select.expressions:
+        if isinstance(item, exp.Star) or (isinstance(item, exp.Column) and item.is_star):
+            return None
+        if isinstance(item, exp.Alias):
+            names.append(item.alias)
+            continue
+        path = _path(item)
+        if path:
+            names.append(str(path[-1]))
+            continue
+        text = item.sql(DIALECT)
+        names.append(re.sub(r'"(\$[A-Za-z0-9_$]*)"', r"\1", text))
+    return tuple(names)
+
+
+def _limit_value(node: exp.Expression | None, clause: str) -> int | None:
+    if node is None:
+        return None
+    value = node.expression if isinstance(node, exp.Limit | exp.Offset) else node
+    if isinstance(value, exp.Literal) and not value.is_string and value.this.isdigit():
+        return int(value.this)
+    raise _error(f"{clause} must be a whole number", f"write {clause} 100")
+
+
+@functools.lru_cache(maxsize=1024)
+def translate(
+    hogql: str,
+    *,
+    database: str,
+    limit: int | None = None,
+    offset: int = 0,
+    now: datetime | None = None,
+) -> Translation:
+    """Translate HogQL for a world stored in ``database``.
+
+    Args:
+        hogql: The HogQL query.
+        database: The world's ClickHouse database.
+        limit: Rows wanted when the query has no LIMIT (default 100, at most 50,000).
+        offset: Rows to skip when the query has no OFFSET.
+        now: The world's clock, used for ``now()``/``today()``/``yesterday()``.
+
+    Raises:
+        QueryError: The query is invalid, forbidden, or names an unknown table.
+    """
+    tree, nodes = _parse(hogql)
+    names = _display_names(tree)
+    if isinstance(tree, exp.Select):
+        own_limit = _limit_value(tree.args.get("limit"), "LIMIT")
+        own_offset = _limit_value(tree.args.get("offset"), "OFFSET")
+    else:
+        own_limit = own_offset = None
+    wanted = own_limit if own_limit is not None else (limit if limit is not None else DEFAULT_LIMIT)
+    effective = max(0, min(wanted, MAX_LIMIT))
+    skip = own_offset if own_offset is not None else max(0, offset)
+
+    qualifiers = _qualify_tables(nodes, database)
+    scopes: dict[int, dict[str, str | None]] = {}
+    for node in nodes.paths:
+        replacement = _resolve(node, qualifiers, scopes)
+        if replacement is not None:
+            node.replace(replacement)
+            _mark_nullable(replacement)
+            continue
+        person_id = _resolve_person_id(node, qualifiers)
+        if person_id is not None:
+            node.replace(person_id)
+    _rename_functions(nodes.functions, now)
+    _null_safe(nodes.comparisons)
+
+    if isinstance(tree, exp.Select):
+        tree.set("limit", exp.Limit(expression=exp.Literal.number(effective + 1)))
+        tree.set("offset", exp.Offset(expression=exp.Literal.number(skip)) if skip else None)
+    else:
+        wrapper = exp.select("*").from_(tree.subquery("_hogql_union"))
+        wrapper = wrapper.limit(effective + 1)
+        tree = wrapper.offset(skip) if skip else wrapper
+    sql = tree.sql(dialect=DIALECT)
+    return Translation(hogql=hogql, clickhouse=sql, columns=names, limit=effective, offset=skip)

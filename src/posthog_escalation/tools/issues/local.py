@@ -1,0 +1,212 @@
+"""The embedded issue-search backend: a JSONL snapshot indexed with bm25s.
+
+It answers the same GitHub-style queries as the real backend (see :mod:`.query`):
+every free word must occur (after English stemming), quoted phrases must occur as
+consecutive words, ``-word`` excludes, and qualifiers filter. Matches are ranked by BM25
+over title (counted twice), body and labels.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import numpy as np
+from pydantic import ValidationError
+
+from ...errors import InputError
+from ...loading import describe_validation_error
+from .models import IssueHit, IssueRecord, IssueSearchResult, referenced_issues
+from .query import STOPWORDS, build_query, parse_query, stem_all, tokenize
+
+DEFAULT_SNAPSHOT = Path(__file__).resolve().parents[2] / "data" / "issues" / "snapshot.jsonl"
+
+
+def load_snapshot(path: Path) -> list[IssueRecord]:
+    """Read a snapshot file: one :class:`IssueRecord` as JSON per line.
+
+    Raises:
+        InputError: The file is missing or a line is not a valid record; the message
+            names the file and line.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise InputError(
+            f"{path}: issue snapshot not found",
+            "build one with `posthog-escalation issues snapshot REPO --since DATE`",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot be read ({exc})", "check the file") from None
+    records: list[IssueRecord] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(IssueRecord.model_validate(json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"{path} line {number}: invalid JSON ({exc.msg})", "one JSON object per line"
+            ) from None
+        except ValidationError as exc:
+            raise InputError(
+                f"{path} line {number}: {describe_validation_error(exc)}",
+                "each line needs repo, number and title",
+            ) from None
+    return records
+
+
+def write_snapshot(records: list[IssueRecord], path: Path) -> None:
+    """Write records as a snapshot file (sorted by repo and number)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ordered = sorted(records, key=lambda r: (r.repo.lower(), r.number))
+    lines = [r.model_dump_json(exclude_none=True) for r in ordered]
+    path.write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
+
+
+@dataclass
+class _Doc:
+    record: IssueRecord
+    stems: frozenset[str]
+    words: str  # " w1 w2 ... " for phrase checks
+
+
+def _document_tokens(record: IssueRecord) -> list[str]:
+    title = tokenize(record.title)
+    return title + title + tokenize(record.body) + tokenize(" ".join(record.labels))
+
+
+class LocalIssues:
+    """Issue search over a snapshot, with the :class:`~.models.IssueSearch` interface.
+
+    Args:
+        path: A snapshot JSONL file; the shipped snapshot when omitted.
+        records: Records to index instead of reading a file (tests, benchmarks).
+    """
+
+    backend_name = "local"
+
+    def __init__(self, path: Path | None = None, *, records: list[IssueRecord] | None = None):
+        self.path = path or DEFAULT_SNAPSHOT
+        self.records = records if records is not None else load_snapshot(self.path)
+        self._docs: list[_Doc] = []
+        corpus: list[list[str]] = []
+        for record in self.records:
+            tokens = _document_tokens(record)
+            stems = stem_all(tokens)
+            corpus.append(stems or ["_empty_"])
+            self._docs.append(
+                _Doc(record=record, stems=frozenset(stems), words=f" {' '.join(tokens)} ")
+            )
+        self._bm25 = bm25s.BM25()
+        if corpus:
+            self._bm25.index(corpus, show_progress=False)
+        self._by_key = {(r.repo.lower(), r.number): r for r in self.records}
+
+    def _mask(
+        self,
+        *,
+        kinds: set[str],
+        repos: set[str],
+        states: set[str],
+        labels: set[str],
+        terms: list[str],
+        phrases: list[list[str]],
+        excluded: list[str],
+    ) -> np.ndarray:
+        mask = np.zeros(len(self._docs), dtype=bool)
+        for index, doc in enumerate(self._docs):
+            record = doc.record
+            if kinds and record.kind not in kinds:
+                continue
+            if repos and record.repo.lower() not in repos:
+                continue
+            if states and record.state not in states:
+                continue
+            if labels and not labels <= {label.lower() for label in record.labels}:
+                continue
+            if any(term not in doc.stems for term in terms):
+                continue
+            if any(f" {' '.join(p)} " not in doc.words for p in phrases):
+                continue
+            if any(term in doc.stems for term in excluded):
+                continue
+            mask[index] = True
+        return mask
+
+    async def search(
+        self,
+        query: str,
+        *,
+        repos: list[str] | None = None,
+        state: str | None = None,
+        labels: list[str] | None = None,
+        limit: int = 10,
+    ) -> IssueSearchResult:
+        """Issues matching ``query`` (GitHub semantics), best first."""
+        sent = build_query(query, kind="issue", repos=repos, state=state, labels=labels)
+        return self._run(sent, limit=limit)
+
+    def _run(self, sent: str, *, limit: int) -> IssueSearchResult:
+        parsed = parse_query(sent)
+        words = [t for t in tokenize(" ".join(parsed.terms)) if t not in STOPWORDS]
+        terms = stem_all(words)
+        phrases = [tokenize(p) for p in parsed.phrases]
+        phrases = [p for p in phrases if p]
+        excluded = stem_all(tokenize(" ".join(parsed.excluded)))
+        mask = self._mask(
+            kinds=set(parsed.kinds),
+            repos={r.lower() for r in parsed.repos},
+            states=set(parsed.states),
+            labels={label.lower() for label in parsed.labels},
+            terms=terms,
+            phrases=phrases,
+            excluded=excluded,
+        )
+        query_stems = terms + [s for p in phrases for s in stem_all(p)]
+        if query_stems and self._docs:
+            scores = np.asarray(self._bm25.get_scores(query_stems), dtype=float)
+        else:
+            scores = np.zeros(len(self._docs))
+        matched = np.flatnonzero(mask)
+        recency = [self._docs[i].record.last_activity for i in matched]
+        order = sorted(
+            range(len(matched)),
+            key=lambda k: (
+                -scores[matched[k]],
+                -(recency[k].timestamp() if recency[k] else 0.0),
+                self._docs[matched[k]].record.number,
+            ),
+        )
+        hits = []
+        for k in order[: max(limit, 0)]:
+            index = int(matched[k])
+            record = self._docs[index].record
+            hits.append(IssueHit(**record.model_dump(), score=round(float(scores[index]), 4)))
+        return IssueSearchResult(
+            queries=[sent], hits=hits, total_count=len(matched), backend=self.backend_name
+        )
+
+    async def related_prs(self, repo: str, number: int) -> list[IssueHit]:
+        """PRs in ``repo`` that link or mention issue ``number``, newest first."""
+        found = []
+        for doc in self._docs:
+            record = doc.record
+            if record.kind != "pr" or record.repo.lower() != repo.lower():
+                continue
+            linked = set(record.linked_issues) | set(
+                referenced_issues(f"{record.title}\n{record.body}", record.repo)
+            )
+            if number in linked:
+                found.append(record)
+        found.sort(key=lambda r: r.created_at.timestamp() if r.created_at else 0, reverse=True)
+        return [IssueHit(**r.model_dump()) for r in found]
+
+    def get(self, repo: str, number: int) -> IssueRecord | None:
+        """The record for ``repo#number``, if the snapshot has it."""
+        return self._by_key.get((repo.lower(), number))
+
+    async def aclose(self) -> None:
+        """Nothing to release; present for the protocol."""

@@ -1,0 +1,125 @@
+"""`run` and `demo` end to end through the CLI, on the embedded demo world."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from posthog_escalation.cli import main
+from posthog_escalation.models import Escalation
+from posthog_escalation.store import EscalationStore
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "posthog_escalation" / "examples"
+DEMO = EXAMPLES / "demo_request.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _no_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ANTHROPIC_API_KEY", "POSTHOG_API_KEY", "GITHUB_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_run_writes_every_output_and_stores_it(
+    hogql_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    out = tmp_path / "out"
+    code = main(["--data-dir", str(data), "run", str(DEMO), "--offline", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "escalation.json",
+        "escalation.md",
+        "escalation.public.md",
+        "evidence.json",
+        "findings.json",
+    ]
+    escalation = Escalation.model_validate_json((out / "escalation.json").read_text())
+    assert escalation.ticket_id == "ZD-48213"
+    assert captured.out.startswith("## ESCALATION:")
+    assert (out / "escalation.md").read_text() in captured.out
+    public = (out / "escalation.public.md").read_text()
+    assert "Northwind Health" not in public and "dana.whitfield" not in public
+    evidence = json.loads((out / "evidence.json").read_text())
+    assert [e["id"] for e in evidence] == [e.id for e in escalation.evidence]
+    assert "Stored as ESC-1" in captured.err
+    with EscalationStore.in_data_dir(data) as store:
+        assert store.find_by_ticket("ZD-48213") is not None
+
+
+def test_run_twice_updates_the_same_stored_escalation(
+    hogql_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [
+        "--data-dir",
+        str(tmp_path),
+        "run",
+        str(DEMO),
+        "--offline",
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    assert main(args) == 0
+    assert main(args) == 0
+    assert "Updated as ESC-1" in capsys.readouterr().err
+
+
+def test_run_no_store_leaves_no_database(hogql_home: Path, tmp_path: Path) -> None:
+    code = main(
+        [
+            "--data-dir",
+            str(tmp_path),
+            "run",
+            str(DEMO),
+            "--offline",
+            "--no-store",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    assert code == 0
+    assert not (tmp_path / "escalations.db").exists()
+
+
+def test_run_refuses_when_triage_does_not_escalate(
+    hogql_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = yaml.safe_load(DEMO.read_text())
+    request["triage"]["decision"] = "resolve_in_support"
+    path = tmp_path / "req.yaml"
+    path.write_text(yaml.safe_dump(request))
+    out = tmp_path / "out"
+    assert (
+        main(["--data-dir", str(tmp_path), "run", str(path), "--offline", "--out", str(out)]) == 0
+    )
+    assert "Not escalated" in capsys.readouterr().out
+    assert not out.exists()
+
+
+def test_run_with_a_bad_file_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "req.yaml"
+    path.write_text("ticket:\n  id: T1\n  subject: s\n  customer: {region: moon}\n")
+    assert main(["--data-dir", str(tmp_path), "run", str(path), "--offline"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "req.yaml" in err and "ticket.customer.region" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_run_refuses_both_drafters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--data-dir", str(tmp_path), "run", str(DEMO), "--offline", "--llm"]) == 2
+    assert "choose one of --offline and --llm" in capsys.readouterr().err
+
+
+def test_demo_runs_end_to_end_and_passes_the_gate(
+    hogql_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--data-dir", str(tmp_path), "demo", "--out", str(tmp_path / "demo")]) == 0
+    captured = capsys.readouterr()
+    assert "## ESCALATION: Session replay" in captured.out
+    assert "quality gate: 0 error(s)" in captured.err

@@ -1,0 +1,184 @@
+"""Evidence gathering: parallel sources, stable ids, failures become rows."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import anyio
+import pytest
+
+from posthog_escalation.backends import Backends
+from posthog_escalation.errors import UnavailableError
+from posthog_escalation.evidence import (
+    ROLES,
+    GatherLimits,
+    derive_signature,
+    gather,
+    hogql_string,
+    like_pattern,
+)
+from posthog_escalation.models import EscalationRequest, Ticket
+from posthog_escalation.playbook import default_playbook
+from posthog_escalation.signals import extract_signals
+from posthog_escalation.tools.hogql import LocalHogQL
+from posthog_escalation.tools.issues import guess_route
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+
+async def _gather(request: EscalationRequest, backends: Backends, **kwargs: object):
+    signals = extract_signals(request.ticket, request.triage)
+    book = default_playbook()
+    return await gather(
+        request.ticket, signals, backends, book, route=guess_route(signals, book), now=NOW, **kwargs
+    )
+
+
+async def test_demo_impact_matches_the_worlds_ground_truth(
+    demo_request: EscalationRequest, demo_backends: Backends, demo_world: LocalHogQL
+) -> None:
+    pack = await _gather(demo_request, demo_backends)
+    truth = demo_world.ground_truth().incidents["replay-safari-regression"]
+    impact = pack.item("impact")
+    assert impact is not None and impact.status == "ok"
+    assert impact.figures["affected_orgs"] == truth.affected_orgs
+    assert impact.figures["affected_persons"] == truth.affected_persons
+    assert impact.figures["events"] == truth.events
+    assert f"{truth.affected_orgs} organizations" in impact.finding
+    assert "adoptedStyleSheets" in impact.query
+
+
+async def test_ids_follow_the_role_order(
+    demo_request: EscalationRequest, demo_backends: Backends
+) -> None:
+    pack = await _gather(demo_request, demo_backends)
+    assert [i.id for i in pack.items] == [f"E{n}" for n in range(1, len(pack.items) + 1)]
+    order = [
+        ROLES.index(role) for role, _ in sorted(pack.roles.items(), key=lambda kv: int(kv[1][1:]))
+    ]
+    assert order == sorted(order)
+    assert pack.roles["ticket"] == pack.items[-1].id
+
+
+async def test_demo_pack_finds_the_customer_the_known_issue_and_the_docs(
+    demo_request: EscalationRequest, demo_backends: Backends
+) -> None:
+    pack = await _gather(demo_request, demo_backends)
+    assert pack.customer_org is not None and pack.customer_org.name == "Northwind Health"
+    assert {s.version for s in pack.customer_sdks if s.lib == "web"} >= {"1.200.3", "1.201.0"}
+    assert pack.known is not None
+    assert pack.known.candidates[0].key == "PostHog/posthog-js#2871"
+    assert pack.docs and pack.docs[0].url.startswith("https://posthog.com/docs/session-replay")
+    assert pack.impact is not None and pack.impact.starts_in_version is not None
+    assert "1.201.0" in pack.impact.starts_in_version
+    assert not pack.failures
+
+
+class _BrokenDocs:
+    def search(self, query: str, *, area: str | None = None, limit: int = 5) -> list:
+        raise UnavailableError("docs index is corrupt", "run docs sync")
+
+    def areas(self) -> list[str]:
+        return []
+
+
+class _SlowIssues:
+    async def search(self, *args: object, **kwargs: object):
+        await anyio.sleep(30)
+
+    async def related_prs(self, repo: str, number: int) -> list:
+        return []
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_failing_and_a_timing_out_source_become_rows(
+    demo_request: EscalationRequest, demo_backends: Backends
+) -> None:
+    broken = replace(demo_backends, docs=_BrokenDocs(), issues=_SlowIssues())
+    pack = await _gather(demo_request, broken, limits=GatherLimits(issues=0.2))
+    docs, known = pack.item("docs"), pack.item("known_issues")
+    assert docs is not None and docs.status == "failed"
+    assert "docs index is corrupt" in docs.finding
+    assert known is not None and known.status == "timeout"
+    assert "timed out after 0.2 s" in known.finding
+    assert pack.item("impact").status == "ok"
+    assert len(pack.failures) == 2
+    assert pack.cite("docs", "impact") == [pack.roles["impact"]]
+
+
+async def test_exception_signature_is_valid_hogql(demo_world: LocalHogQL) -> None:
+    ticket = Ticket(
+        id="T1",
+        subject="Replay broken",
+        body="Console: TypeError: undefined is not an object "
+        "(evaluating 'n.adoptedStyleSheets.length')",
+    )
+    derived = derive_signature(extract_signals(ticket))
+    assert derived is not None
+    condition, kind = derived
+    assert kind == "exception"
+    assert condition.startswith("event = '$exception' AND properties.$exception_message ILIKE '%")
+    answer = await demo_world.query(f"SELECT count() FROM events WHERE {condition}")
+    assert answer.results[0][0] > 0
+
+
+async def test_like_pattern_escapes_quotes_and_wildcards(demo_world: LocalHogQL) -> None:
+    pattern = like_pattern("it's_50%")
+    answer = await demo_world.query(
+        f"SELECT 'say it''s_50% now' ILIKE {pattern}, 'its-50x' ILIKE {pattern}"
+    )
+    assert answer.results[0] == [1, 0] or answer.results[0] == [True, False]
+
+
+def test_version_signature_when_no_error_is_quoted() -> None:
+    ticket = Ticket(
+        id="T2",
+        subject="Flags stopped evaluating",
+        body="Since upgrading posthog-node from 4.18.0 to 5.0.1 our flags are all false.",
+    )
+    derived = derive_signature(extract_signals(ticket))
+    assert derived == (
+        "properties.$lib = 'posthog-node' AND properties.$lib_version = '5.0.1'",
+        "version",
+    )
+
+
+def test_no_signature_without_error_or_version() -> None:
+    ticket = Ticket(id="T3", subject="Dashboard feels slow", body="It is slow sometimes.")
+    assert derive_signature(extract_signals(ticket)) is None
+
+
+def test_hogql_string_escapes_quotes_and_backslashes() -> None:
+    assert hogql_string("a'b\\c") == "'a\\'b\\\\c'"
+
+
+async def test_documented_behaviour_adds_a_docs_row(demo_backends: Backends) -> None:
+    request = EscalationRequest(
+        ticket=Ticket(
+            id="T4",
+            subject="Recordings hide what users type",
+            body="In session replay every input shows asterisks instead of the text. Bug?",
+        )
+    )
+    pack = await _gather(request, demo_backends)
+    assert pack.documented is not None and pack.documented.id == "replay-default-masking"
+    row = pack.item("documented")
+    assert row is not None and row.url and "session-replay" in row.url
+    assert re.search("mask", row.result, re.IGNORECASE)
+
+
+@pytest.mark.parametrize("route", ["session_replay", "ingestion"])
+async def test_ingestion_warnings_are_checked_only_where_they_matter(
+    demo_backends: Backends, demo_request: EscalationRequest, route: str
+) -> None:
+    signals = extract_signals(demo_request.ticket, demo_request.triage)
+    pack = await gather(
+        demo_request.ticket, signals, demo_backends, default_playbook(), route=route, now=NOW
+    )
+    assert ("warnings" in pack.roles) is (route == "ingestion")
+    if route == "ingestion":
+        assert pack.item("warnings").figures["ingestion_warnings"] > 0

@@ -1,0 +1,217 @@
+"""Impact summaries on the demo world, checked against the generator's ground truth.
+
+The ground truth is counted by the generator from its staging rows; the summary is
+computed with HogQL from the final tables, so agreement is a real check.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import anyio
+import pytest
+
+from posthog_escalation.errors import InputError, QueryError
+from posthog_escalation.tools.hogql import (
+    HogQLResponse,
+    ImpactSummary,
+    LocalHogQL,
+    impact_queries,
+    impact_summary,
+)
+
+pytestmark = pytest.mark.anyio
+
+SIGNATURE = "event = '$exception' AND properties.$exception_message ILIKE '%adoptedStyleSheets%'"
+ALL_TIME = {"since": "2026-10-01T00:00:00Z", "until": "2026-11-20T12:00:00Z"}
+
+
+@pytest.fixture(scope="module")
+def summary(demo_world: LocalHogQL) -> ImpactSummary:
+    return anyio.run(lambda: impact_summary(demo_world, SIGNATURE, **ALL_TIME))
+
+
+def raw(world: LocalHogQL, sql: str) -> list[list]:
+    return world.engine.rows(sql.format(db=f"`{world.world.database}`"))
+
+
+def test_headline_numbers_match_the_ground_truth(
+    summary: ImpactSummary, demo_world: LocalHogQL
+) -> None:
+    truth = demo_world.ground_truth().incidents["replay-safari-regression"]
+    assert summary.affected_events == truth.events
+    assert summary.affected_orgs == truth.affected_orgs
+    assert summary.affected_persons == truth.affected_persons
+    assert summary.affected_sessions == truth.affected_sessions
+    assert summary.first_seen == truth.first_seen
+    assert summary.last_seen == truth.last_seen
+    assert sorted(o.name for o in summary.top_orgs) == truth.org_names
+    per_day = {d.day.isoformat(): d.events for d in summary.events_per_day}
+    assert per_day == truth.events_by_day
+
+
+def test_top_org_is_northwind_with_its_plan_and_revenue(summary: ImpactSummary) -> None:
+    top = summary.top_orgs[0]
+    assert (top.key, top.name, top.plan, top.seats, top.arr) == (
+        "northwind-health",
+        "Northwind Health",
+        "enterprise",
+        420,
+        186000.0,
+    )
+    assert top.events == max(o.events for o in summary.top_orgs)
+
+
+def test_version_split_shows_where_it_starts(summary: ImpactSummary) -> None:
+    assert summary.starts_in_version == "web 1.201.0"
+    by_version = {(v.lib, v.version): v for v in summary.versions}
+    assert by_version[("web", "1.201.0")].share_of_affected == 1.0
+    assert by_version[("web", "1.200.3")].affected_events == 0
+    assert by_version[("web", "1.200.3")].all_events > 0
+
+
+def test_environment_split_shows_only_safari_is_hit(summary: ImpactSummary) -> None:
+    hit = {(e.browser, e.os) for e in summary.environments if e.affected_events}
+    assert hit == {("Safari", "Mac OS X"), ("Mobile Safari", "iOS")}
+    assert sum(e.share_of_affected for e in summary.environments) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_it_is_growing_as_the_rollout_spreads(summary: ImpactSummary) -> None:
+    assert summary.growing
+    assert summary.growth_ratio is not None and summary.growth_ratio > 1.25
+
+
+def test_session_share_of_northwind_matches_a_hand_count(
+    summary: ImpactSummary, demo_world: LocalHogQL
+) -> None:
+    hit, total = raw(
+        demo_world,
+        "SELECT uniqExactIf(`$session_id`, event = '$exception' AND "
+        "JSONExtractString(properties, '$exception_message') LIKE '%adoptedStyleSheets%'), "
+        "uniqExact(`$session_id`) FROM {db}.events "
+        "WHERE `$group_0` = 'northwind-health' AND `$session_id` != ''",
+    )[0]
+    northwind = next(o for o in summary.org_sessions if o.key == "northwind-health")
+    assert (northwind.affected_sessions, northwind.sessions) == (hit, total)
+    assert northwind.name == "Northwind Health"
+    assert 0 < summary.session_share < 1
+
+
+async def test_every_figure_reproduces_from_its_own_hogql(
+    summary: ImpactSummary, demo_world: LocalHogQL
+) -> None:
+    names = {f.name for f in summary.figures}
+    assert names >= {
+        "affected_events",
+        "affected_orgs",
+        "affected_persons",
+        "first_seen",
+        "last_seen",
+        "top_orgs",
+        "events_per_day",
+        "growing",
+        "versions",
+        "starts_in_version",
+        "environments",
+        "org_sessions",
+        "session_share",
+    }
+    for figure in summary.figures:
+        again = await demo_world.query(figure.hogql)
+        assert again.results[: len(figure.rows)] == figure.rows, figure.name
+        assert figure.columns == again.columns
+
+
+async def test_window_defaults_to_fourteen_days_before_the_backends_clock(
+    demo_world: LocalHogQL,
+) -> None:
+    result = await impact_summary(demo_world, "event = '$pageview'")
+    assert result.until == datetime(2026, 11, 20, 12, tzinfo=UTC)
+    assert result.since == datetime(2026, 11, 6, 12, tzinfo=UTC)
+
+
+async def test_relative_window_limits_the_counts(demo_world: LocalHogQL) -> None:
+    result = await impact_summary(demo_world, SIGNATURE, since="-2d", until="-1d")
+    truth = demo_world.ground_truth().incidents["replay-safari-regression"]
+    expected = raw(
+        demo_world,
+        "SELECT count() FROM {db}.events WHERE event = '$exception' "
+        "AND timestamp >= '2026-11-18 12:00:00' AND timestamp < '2026-11-19 12:00:00'",
+    )[0][0]
+    assert result.affected_events == expected
+    assert 0 < expected < truth.events
+
+
+async def test_a_signature_that_matches_nothing_gives_zeros(demo_world: LocalHogQL) -> None:
+    result = await impact_summary(demo_world, "event = 'never happened'")
+    assert (result.affected_events, result.affected_orgs, result.affected_persons) == (0, 0, 0)
+    assert result.first_seen is None and result.last_seen is None
+    assert not result.growing
+    assert result.top_orgs == [] and result.starts_in_version is None
+    assert result.errors == []
+
+
+async def test_empty_window_is_refused(demo_world: LocalHogQL) -> None:
+    with pytest.raises(InputError, match="window is empty"):
+        await impact_summary(demo_world, SIGNATURE, since="-1d", until="-2d")
+
+
+class Recorder:
+    """A backend that delegates to a real one, recording or failing chosen queries."""
+
+    name = "recorder"
+    description = "recorder over the demo world"
+
+    def __init__(self, inner: LocalHogQL, *, fail_on: str | None = None, barrier: int = 0) -> None:
+        self.inner = inner
+        self.now = inner.now
+        self.fail_on = fail_on
+        self.seen: list[str] = []
+        self.barrier = barrier
+        self.arrived = anyio.Event()
+
+    async def query(
+        self, hogql: str, *, limit: int | None = None, offset: int = 0
+    ) -> HogQLResponse:
+        self.seen.append(hogql)
+        if self.barrier:
+            if len(self.seen) == self.barrier:
+                self.arrived.set()
+            await self.arrived.wait()
+        if self.fail_on and self.fail_on in hogql:
+            raise QueryError("Unknown function boom", "fix it")
+        return await self.inner.query(hogql, limit=limit, offset=offset)
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_an_invalid_signature_fails_before_any_query(demo_world: LocalHogQL) -> None:
+    backend = Recorder(demo_world)
+    with pytest.raises(QueryError):
+        await impact_summary(backend, "1) OR (1")
+    assert backend.seen == []
+
+
+async def test_all_queries_run_in_one_parallel_round(demo_world: LocalHogQL) -> None:
+    """Each query waits until all of them have started: sequential execution would hang."""
+    queries = impact_queries(SIGNATURE, datetime(2026, 11, 6, tzinfo=UTC), demo_world.now)
+    backend = Recorder(demo_world, barrier=len(queries))
+    with anyio.fail_after(30):
+        result = await impact_summary(backend, SIGNATURE, since="2026-11-06T00:00:00Z")
+    assert sorted(backend.seen) == sorted(queries.values())
+    assert result.affected_events > 0
+
+
+async def test_a_failed_secondary_query_leaves_a_partial_summary(demo_world: LocalHogQL) -> None:
+    backend = Recorder(demo_world, fail_on="AS lib")
+    result = await impact_summary(backend, SIGNATURE)
+    assert result.versions == []
+    assert result.errors == ["versions: Unknown function boom — fix it"]
+    assert result.affected_events > 0 and result.top_orgs
+
+
+async def test_a_failed_main_query_raises(demo_world: LocalHogQL) -> None:
+    backend = Recorder(demo_world, fail_on="AS first_seen,")
+    with pytest.raises(QueryError, match="boom"):
+        await impact_summary(backend, SIGNATURE)
