@@ -721,3 +721,35 @@ def test_long_pathological_input_is_handled_quickly() -> None:
     body = ("posthog-js@" + "1." * 2000 + "\n") + ("Error: " + "a" * 5000 + "\n") * 20
     s = extract_signals(ticket("x", body))
     assert len(s.text) <= 20_000
+
+
+def test_a_phone_area_code_is_not_an_http_status() -> None:
+    ticket = Ticket(id="P1", subject="Replay blank", body="Call me at +1 (415) 555-0142 please.")
+    assert extract_signals(ticket).http_statuses == []
+
+
+def test_a_parenthesised_status_still_counts() -> None:
+    ticket = Ticket(id="P2", subject="Capture fails", body="Every request fails (502) since noon.")
+    assert extract_signals(ticket).http_statuses == [502]
+
+
+def test_a_renewal_date_without_a_year_lies_ahead() -> None:
+    ticket = Ticket(
+        id="P3",
+        subject="Replay broken",
+        body="Since Nov 14 nothing records. Our renewal is on December 15th.",
+        created_at=datetime(2026, 11, 20, 10, tzinfo=UTC),
+    )
+    dates = {d.text: d for d in extract_signals(ticket).dates}
+    assert dates["December 15th"].date == date(2026, 12, 15)
+    assert dates["Nov 14"].date == date(2026, 11, 14)
+
+
+def test_a_start_date_without_a_year_lies_behind() -> None:
+    ticket = Ticket(
+        id="P4",
+        subject="Events missing",
+        body="Events have been missing since December 1.",
+        created_at=datetime(2026, 11, 20, 10, tzinfo=UTC),
+    )
+    assert extract_signals(ticket).started_on == date(2025, 12, 1)

@@ -868,7 +868,8 @@ def _add_error(
 
 _HTTP_STATUS = re.compile(
     r"(?:\b(?:HTTP|status(?: code)?|returns?|returned|returning|got|getting|with|a|an|"
-    r"response)\s*:?\s*|\()(?P<code>[45]\d\d)\b(?!\s*(?:ms|MB|KB|users|events|orgs|seats|%))"
+    r"response)\s*:?\s*|\()(?P<code>[45]\d\d)\b(?!\)?\s*\d)"
+    r"(?!\s*(?:ms|MB|KB|users|events|orgs|seats|%))"
     r"|\b(?P<code2>[45]\d\d)\s+(?:error|errors|Internal Server Error|Bad Gateway|"
     r"Service Unavailable|Gateway Time-?out|Too Many Requests|Forbidden|Unauthorized|"
     r"Not Found|Payload Too Large|Bad Request)\b",
@@ -1273,7 +1274,12 @@ _NUMBER_WORDS = {
 }
 
 
-def _resolve(kind: str, match: re.Match[str], today: date | None) -> date | None:
+def _resolve(
+    kind: str, match: re.Match[str], today: date | None, *, past: bool = True
+) -> date | None:
+    """The date a match names. A date without a year is put in the past when it marks a
+    start ("since Nov 14"), else in the year that puts it nearest to ``today`` (a
+    renewal "on December 15th" is ahead)."""
     if kind == "iso":
         try:
             return date(int(match["y"]), int(match["m"]), int(match["d"]))
@@ -1288,8 +1294,11 @@ def _resolve(kind: str, match: re.Match[str], today: date | None) -> date | None
             value = date(year, month, int(match["d"]))
         except ValueError:
             return None
-        if today and not match["y"] and value > today:
-            value = value.replace(year=year - 1)
+        if today and not match["y"]:
+            if value > today and (past or (value - today).days > 183):
+                value = value.replace(year=year - 1)
+            elif not past and (today - value).days > 183:
+                value = value.replace(year=year + 1)
         return value
     if today is None:
         return None
@@ -1352,7 +1361,7 @@ def _extract_dates(text: str, today: date | None) -> list[DateSignal]:
                     match.start(),
                     DateSignal(
                         text=match.group(0),
-                        date=_resolve(kind, match, today),
+                        date=_resolve(kind, match, today, past=marks_start),
                         kind="absolute"
                         if kind in {"iso", "month_day", "day_month"}
                         else "relative",
