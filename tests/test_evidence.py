@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -13,13 +14,14 @@ from posthog_escalation.backends import Backends
 from posthog_escalation.errors import UnavailableError
 from posthog_escalation.evidence import (
     ROLES,
+    EvidenceLog,
     GatherLimits,
     derive_signature,
     gather,
     hogql_string,
     like_pattern,
 )
-from posthog_escalation.models import EscalationRequest, Ticket
+from posthog_escalation.models import EscalationRequest, SourceKind, Ticket
 from posthog_escalation.playbook import default_playbook
 from posthog_escalation.signals import extract_signals
 from posthog_escalation.tools.hogql import LocalHogQL
@@ -182,3 +184,31 @@ async def test_ingestion_warnings_are_checked_only_where_they_matter(
     assert ("warnings" in pack.roles) is (route == "ingestion")
     if route == "ingestion":
         assert pack.item("warnings").figures["ingestion_warnings"] > 0
+
+
+def test_evidence_log_continues_after_the_pack() -> None:
+    log = EvidenceLog()
+    first = log.add(SourceKind.HOGQL, "SELECT 1", "one row")
+    second = log.add(SourceKind.DOCS, "masking", "docs say masked", url="https://posthog.com/docs")
+    assert (first.id, second.id) == ("E1", "E2")
+    resumed = EvidenceLog(log.items)
+    assert resumed.add(SourceKind.GITHUB, "q", "no match").id == "E3"
+    assert resumed.get("E2") == second
+    assert resumed.get("E9") is None
+
+
+def test_evidence_log_gives_unique_ids_across_threads() -> None:
+    log = EvidenceLog()
+
+    def add_many() -> None:
+        for _ in range(50):
+            log.add(SourceKind.HOGQL, "q", "f")
+
+    threads = [threading.Thread(target=add_many) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ids = [item.id for item in log.items]
+    assert len(set(ids)) == 200
+    assert ids == [f"E{n}" for n in range(1, 201)]

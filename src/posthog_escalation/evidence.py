@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -720,3 +721,53 @@ async def gather(
 def _is_regression(signals: Signals) -> bool:
     """True when the ticket names a version where it broke: a bug, not configuration."""
     return any(c.first_bad for c in signals.version_changes) or any(e.type for e in signals.errors)
+
+
+class EvidenceLog:
+    """Numbered evidence shared by one drafting session.
+
+    The pre-fetched pack comes first; every tool result the session produces is appended
+    with the next id, so whatever a draft cites exists. Safe to use from several threads.
+    """
+
+    def __init__(self, items: list[Evidence] | None = None) -> None:
+        self._items: list[Evidence] = list(items or [])
+        self._lock = threading.Lock()
+
+    @property
+    def items(self) -> list[Evidence]:
+        """A copy of every evidence item, in id order."""
+        with self._lock:
+            return list(self._items)
+
+    def get(self, evidence_id: str) -> Evidence | None:
+        """The item with ``evidence_id``, if any."""
+        with self._lock:
+            return next((e for e in self._items if e.id == evidence_id), None)
+
+    def add(
+        self,
+        source: SourceKind,
+        query: str,
+        finding: str,
+        *,
+        result: str = "",
+        url: str | None = None,
+        figures: dict[str, float] | None = None,
+        status: Literal["ok", "failed", "timeout"] = "ok",
+    ) -> Evidence:
+        """Record a new item under the next id and return it."""
+        with self._lock:
+            item = Evidence(
+                id=f"E{len(self._items) + 1}",
+                source=source,
+                query=query,
+                result=result,
+                finding=finding,
+                collected_at=datetime.now(UTC),
+                status=status,
+                url=url,
+                figures=figures or {},
+            )
+            self._items.append(item)
+            return item
