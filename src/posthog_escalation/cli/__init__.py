@@ -15,10 +15,10 @@ import typer
 from typer._click.exceptions import ClickException
 
 from ..errors import EscalationError
-from . import core, docs, followthrough, hogql, issues, run, serve, skill
+from . import core, docs, evals, followthrough, hogql, issues, run, serve, skill
 from .common import app, err_console
 
-for _module in (core, run, hogql, docs, issues, followthrough, skill, serve):
+for _module in (core, run, hogql, docs, issues, followthrough, skill, serve, evals):
     _module.register(app)
 
 
