@@ -6,7 +6,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class QueryTiming(BaseModel):
@@ -29,7 +29,7 @@ class HogQLResponse(BaseModel):
 
     results: list[list[Any]] = Field(default_factory=list)
     columns: list[str] = Field(default_factory=list)
-    types: list[list[str]] = Field(default_factory=list)
+    types: list[Any] = Field(default_factory=list)
     hogql: str | None = None
     clickhouse: str | None = None
     timings: list[QueryTiming] = Field(default_factory=list)
@@ -37,6 +37,16 @@ class HogQLResponse(BaseModel):
     limit: int | None = None
     offset: int | None = None
     error: str | None = None
+
+    @field_validator("results", "columns", "types", "timings", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+    @field_validator("hasMore", mode="before")
+    @classmethod
+    def _none_is_false(cls, value: Any) -> Any:
+        return False if value is None else value
 
     def rows(self) -> list[dict[str, Any]]:
         """The results as dicts keyed by column name."""
