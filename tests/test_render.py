@@ -144,3 +144,28 @@ def test_pipes_in_findings_do_not_break_the_table(example_escalation: Escalation
     text = render_markdown(example_escalation.model_copy(update={"evidence": evidence}))
     row = next(line for line in text.splitlines() if line.startswith("| E1 |"))
     assert len(re.findall(r"(?<!\\)\|", row)) == 4
+
+
+def test_public_flavour_replaces_other_organizations_named_in_evidence(
+    example_escalation: Escalation, ticket_redactor: Redactor
+) -> None:
+    evidence = list(example_escalation.evidence)
+    evidence[0] = evidence[0].model_copy(
+        update={
+            "finding": "Most affected: Umbrella Biotech (enterprise) and umbrella-bio",
+            "private_terms": ["Umbrella Biotech", "umbrella-bio"],
+        }
+    )
+    escalation = example_escalation.model_copy(update={"evidence": evidence})
+    public = render_markdown(escalation, "public", redactor=ticket_redactor)
+    assert "Umbrella Biotech" not in public and "umbrella-bio" not in public
+    assert "Umbrella Biotech" in render_markdown(escalation)
+    assert "Umbrella Biotech" not in render_markdown(escalation, "public")
+
+
+def test_public_flavour_keeps_queries_but_not_hogql_rows(example_escalation: Escalation) -> None:
+    rows = example_escalation.evidence[0].result
+    public = render_markdown(example_escalation, "public")
+    assert rows.splitlines()[1] not in public
+    assert example_escalation.evidence[0].query in public
+    assert rows.splitlines()[1] in render_markdown(example_escalation)

@@ -181,6 +181,8 @@ class Evidence(Model):
         status: ``ok``, or ``failed``/``timeout`` when the source did not answer.
         url: A link to the source when there is one (a docs section, an issue).
         figures: Named numbers taken from the result (e.g. ``affected_orgs``).
+        private_terms: Identifying names and keys in this item (other customers'
+            organizations, people) that the public flavour must replace.
     """
 
     id: str
@@ -192,6 +194,11 @@ class Evidence(Model):
     status: Literal["ok", "failed", "timeout"] = "ok"
     url: str | None = None
     figures: dict[str, float] = Field(default_factory=dict)
+    private_terms: list[str] = Field(
+        default_factory=list,
+        description="Names and keys of organizations or people in this item, replaced in the "
+        "public flavour",
+    )
 
     @field_validator("id")
     @classmethod

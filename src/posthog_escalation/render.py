@@ -37,6 +37,9 @@ EXTRA_HEADINGS = (
 )
 WITHHELD = "withheld from the public version (see the internal escalation)"
 WITHHELD_TICKET = "customer details from the ticket, " + WITHHELD
+PRIVATE_RESULTS = frozenset({SourceKind.HOGQL, SourceKind.CODEBASE})
+"""Sources whose raw results hold customer data: the public flavour shows their query and
+finding but not the rows."""
 DIMENSION_LABELS = {
     "breadth": "Breadth",
     "depth": "Depth",
@@ -115,6 +118,8 @@ def _details(items: list[Evidence], public: bool) -> list[str]:
         if public and item.source is SourceKind.TICKET:
             lines += ["", f"**{item.id}** ({item.source.label}): {WITHHELD}"]
             continue
+        if public and item.source in PRIVATE_RESULTS:
+            item = item.model_copy(update={"result": ""})
         lines += [
             "",
             f"**{item.id}** ({item.source.label}, {item.collected_at:%Y-%m-%d %H:%M} UTC)",
@@ -141,8 +146,10 @@ def render_markdown(
         escalation: What to render.
         flavour: ``internal`` for the full text, ``public`` for a redacted copy.
         redactor: Applied to the whole public text. When omitted, the public flavour
-            uses :func:`posthog_escalation.redact.redact_text` (patterns only); pass one
-            built from the ticket to also replace the customer's names.
+            uses a pattern redactor (secrets, emails, ...); pass one built from the ticket
+            to also replace the customer's names. The evidence's ``private_terms`` (other
+            organizations in the data) are always replaced, and the raw rows of HogQL
+            results are left out.
     """
     e = escalation
     public = flavour == "public"
@@ -217,9 +224,16 @@ def render_markdown(
     ]
     text = "\n".join(lines).rstrip() + "\n"
     if public:
-        if redactor is None:
-            from .redact import redact_text
-
-            redactor = redact_text
-        text = redactor(text)
+        text = _redact_public(text, e, redactor)
     return text
+
+
+def _redact_public(text: str, escalation: Escalation, redactor: Redactor | None) -> str:
+    from .redact import Redactor as PatternRedactor
+
+    terms = list(dict.fromkeys(t for item in escalation.evidence for t in item.private_terms))
+    if isinstance(redactor, PatternRedactor):
+        redactor.orgs.extend(t for t in terms if t not in redactor.orgs)
+        return redactor(text)
+    text = PatternRedactor(orgs=terms)(text)
+    return redactor(text) if redactor is not None else text
