@@ -21,6 +21,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+	$(BIN)/posthog-escalation eval --drafter offline --data-dir $(CURDIR)/.data/ci
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

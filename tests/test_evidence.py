@@ -6,11 +6,12 @@ import re
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import anyio
 import pytest
 
-from posthog_escalation.backends import Backends
+from posthog_escalation.backends import Backends, world_incidents
 from posthog_escalation.errors import UnavailableError
 from posthog_escalation.evidence import (
     ROLES,
@@ -20,21 +21,31 @@ from posthog_escalation.evidence import (
     gather,
     hogql_string,
     like_pattern,
+    likely_matches,
+    refine_route,
 )
-from posthog_escalation.models import EscalationRequest, SourceKind, Ticket
+from posthog_escalation.models import EscalationRequest, SourceKind, Ticket, TriageReport
 from posthog_escalation.playbook import default_playbook
 from posthog_escalation.signals import extract_signals
+from posthog_escalation.tools.docs import DocsIndex
 from posthog_escalation.tools.hogql import LocalHogQL
-from posthog_escalation.tools.issues import guess_route
+from posthog_escalation.tools.issues import (
+    KnownIssueCandidate,
+    KnownIssueCandidates,
+    LocalIssues,
+    guess_route,
+)
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
 
-async def _gather(request: EscalationRequest, backends: Backends, **kwargs: object):
+async def _gather(
+    request: EscalationRequest, backends: Backends, now: datetime = NOW, **kwargs: object
+):
     signals = extract_signals(request.ticket, request.triage)
     book = default_playbook()
     return await gather(
-        request.ticket, signals, backends, book, route=guess_route(signals, book), now=NOW, **kwargs
+        request.ticket, signals, backends, book, route=guess_route(signals, book), now=now, **kwargs
     )
 
 
@@ -212,3 +223,146 @@ def test_evidence_log_gives_unique_ids_across_threads() -> None:
     ids = [item.id for item in log.items]
     assert len(set(ids)) == 200
     assert ids == [f"E{n}" for n in range(1, 201)]
+
+
+# ------------------------------------------------ known-issue leaders, routes, new queries
+
+EVALS = Path(__file__).resolve().parents[1] / "evals"
+
+
+def _candidate(number: int, confidence: float, kind: str = "issue") -> KnownIssueCandidate:
+    return KnownIssueCandidate(
+        repo="PostHog/posthog",
+        number=number,
+        title=f"issue {number}",
+        url=f"https://github.com/PostHog/posthog/issues/{number}",
+        state="open",
+        kind=kind,  # type: ignore[arg-type]
+        confidence=confidence,
+    )
+
+
+def _known(*candidates: KnownIssueCandidate) -> KnownIssueCandidates:
+    return KnownIssueCandidates(search_terms=["x"], candidates=list(candidates))
+
+
+def test_every_confident_candidate_is_a_likely_match() -> None:
+    found = likely_matches(_known(_candidate(1, 0.8), _candidate(2, 0.6), _candidate(3, 0.5)))
+    assert [c.number for c in found] == [1, 2]
+
+
+def test_a_clear_leader_below_the_confidence_bar_is_the_likely_match() -> None:
+    assert [c.number for c in likely_matches(_known(_candidate(1, 0.4), _candidate(2, 0.25)))] == [
+        1
+    ]
+    assert [c.number for c in likely_matches(_known(_candidate(1, 0.33)))] == [1]
+
+
+def test_close_or_weak_candidates_are_not_claimed() -> None:
+    assert likely_matches(_known(_candidate(1, 0.4), _candidate(2, 0.35))) == []
+    assert likely_matches(_known(_candidate(1, 0.2))) == []
+    assert likely_matches(_known()) == []
+
+
+def test_a_pull_request_is_never_a_matching_issue() -> None:
+    assert likely_matches(_known(_candidate(1, 0.9, "pr"), _candidate(2, 0.4))) == [
+        _candidate(2, 0.4)
+    ]
+
+
+def test_duplicated_events_move_an_analytics_guess_to_ingestion() -> None:
+    s = extract_signals(
+        Ticket(id="T", subject="Pageviews counted twice", body="Pageviews are duplicated.")
+    )
+    assert refine_route(s, "web_analytics") == "ingestion"
+    assert refine_route(s, "session_replay") == "session_replay"
+    quiet = extract_signals(Ticket(id="T", subject="Bounce rate looks high", body="It is 92%."))
+    assert refine_route(quiet, "web_analytics") == "web_analytics"
+    named = extract_signals(
+        Ticket(id="T", subject="Pageviews counted twice", body="Pageviews are duplicated."),
+        TriageReport(decision="escalate_to_engineering", product_area="web_analytics"),
+    )
+    assert refine_route(named, "web_analytics") == "web_analytics"
+
+
+def test_a_wrapper_package_version_is_not_used_as_the_lib_version() -> None:
+    s = extract_signals(
+        Ticket(
+            id="T",
+            subject="Survey shown twice",
+            body="We use @posthog/react 1.3.0 with posthog-js 1.204.0.",
+        )
+    )
+    signature = derive_signature(s)
+    assert signature is not None
+    assert "'web'" in signature[0] and "'1.204.0'" in signature[0]
+
+
+@pytest.fixture(scope="module")
+def web_world(hogql_home: Path) -> LocalHogQL:
+    return LocalHogQL.open(EVALS / "worlds" / "web.yaml", home=hogql_home)
+
+
+@pytest.fixture
+def web_backends(web_world: LocalHogQL, shipped_docs: DocsIndex) -> Backends:
+    return Backends(
+        hogql=web_world,
+        docs=shipped_docs,
+        issues=LocalIssues(EVALS / "issues" / "web.jsonl"),
+        incidents=world_incidents(web_world),
+    )
+
+
+async def test_duplicates_are_counted_per_organization_as_the_ground_truth_says(
+    web_backends: Backends, web_world: LocalHogQL
+) -> None:
+    request = EscalationRequest(
+        ticket=Ticket(
+            id="T-DUP",
+            subject="Pageviews counted twice",
+            body="Some $pageview events appear twice with the same uuid.",
+            customer={"org_name": "Meridian Travel"},
+        )
+    )
+    pack = await _gather(request, web_backends, now=web_world.now)
+    truth = web_world.ground_truth().incidents["pageview-duplicates"]
+    assert pack.duplicates is not None
+    assert sorted(d.org for d in pack.duplicates) == truth.org_keys
+    assert sum(d.extra_copies for d in pack.duplicates) == truth.events
+    item = pack.item("duplicates")
+    assert item is not None and item.figures["affected_orgs"] == truth.affected_orgs
+    assert set(truth.org_names) <= set(item.private_terms)
+
+
+async def test_flag_evaluations_show_which_sdk_reports_none(
+    web_backends: Backends, web_world: LocalHogQL
+) -> None:
+    request = EscalationRequest(
+        ticket=Ticket(
+            id="T-EXP",
+            subject="Experiment has no exposures",
+            body="We call getFeatureFlag('pricing-page-test', id) from posthog-node 5.8.0.",
+            customer={"org_name": "Tallgrass Finance", "org_id": "tallgrass-finance"},
+        )
+    )
+    pack = await _gather(request, web_backends, now=web_world.now)
+    item = pack.item("flag_calls")
+    assert item is not None and item.status == "ok"
+    assert pack.flag_calls and {c.lib for c in pack.flag_calls} == {"web"}
+    assert "none from posthog-node" in item.finding
+    assert "$group_0 = 'tallgrass-finance'" in item.query
+
+
+async def test_an_exposure_is_never_explained_away_as_documented_masking(
+    demo_backends: Backends,
+) -> None:
+    request = EscalationRequest(
+        ticket=Ticket(
+            id="T-EXP2",
+            subject="Replay recordings show what users type",
+            body="Our session recordings show exactly what customers type into the password "
+            "field, although masking is configured.",
+        )
+    )
+    pack = await _gather(request, demo_backends)
+    assert pack.documented is None

@@ -15,7 +15,7 @@ from posthog_escalation.models import (
     TriageDecision,
     TriageReport,
 )
-from posthog_escalation.signals import Signals, exact_version, extract_signals
+from posthog_escalation.signals import Signals, exact_version, extract_signals, sentence_with
 
 FRIDAY = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # a Friday
 
@@ -753,3 +753,134 @@ def test_a_start_date_without_a_year_lies_behind() -> None:
         created_at=datetime(2026, 11, 20, 10, tzinfo=UTC),
     )
     assert extract_signals(ticket).started_on == date(2025, 12, 1)
+
+
+# ------------------------------------------------- errors, exposure, depth (eval cases)
+
+
+def test_a_go_runtime_fatal_error_is_an_error() -> None:
+    s = extract_signals(
+        ticket(
+            "posthog-go panics",
+            "Our API crashed with:\n\n    fatal error: concurrent map writes\n\n"
+            "    goroutine 8812 [running]:\n",
+        )
+    )
+    assert [(e.type, e.message) for e in s.errors] == [("fatal error", "concurrent map writes")]
+
+
+def test_an_exception_class_ending_in_invalid_or_denied_is_an_error_type() -> None:
+    s = extract_signals(
+        ticket(
+            "Batch export failing",
+            "Every run fails with:\n\n"
+            "    ArrowInvalid: Invalid UTF8 payload in column 'properties'\n"
+            "and sometimes\n    AccessDenied: not authorized to perform kms:GenerateDataKey\n",
+        )
+    )
+    assert [e.type for e in s.errors] == ["ArrowInvalid", "AccessDenied"]
+    assert "Invalid UTF8 payload" in s.errors[0].message
+
+
+def test_recordings_showing_what_users_type_are_an_exposure() -> None:
+    s = extract_signals(
+        ticket(
+            "Android recordings show what users type into password fields",
+            "On Android the recordings show exactly what customers type, and recordings that "
+            "already contain card numbers are stored in our project.",
+        )
+    )
+    assert s.data_risk_kinds == ["exposure"]
+    assert "contain card numbers" in [r.phrase for r in s.data_risks]
+
+
+def test_a_regulation_named_without_anything_exposed_is_not_an_exposure() -> None:
+    s = extract_signals(
+        ticket(
+            "Export failing",
+            "We are HIPAA-covered and GDPR matters to us, so we need the export running.",
+        )
+    )
+    assert "exposure" not in s.data_risk_kinds
+
+
+def test_experiment_exposures_are_not_a_data_exposure() -> None:
+    s = extract_signals(
+        ticket(
+            "Experiment shows 0 exposures",
+            "The results page shows 0 exposures for both variants; without exposures we "
+            "cannot read it.",
+        )
+    )
+    assert "exposure" not in s.data_risk_kinds
+
+
+def test_a_loss_that_would_follow_a_workaround_is_not_a_loss() -> None:
+    s = extract_signals(
+        ticket(
+            "Experiment unreadable",
+            "There is no workaround short of restarting the experiment and losing nine days "
+            "of data.",
+        )
+    )
+    assert "loss" not in s.data_risk_kinds
+    lost = extract_signals(ticket("Events lost", "We are losing events from our backend."))
+    assert lost.data_risk_kinds == ["loss"]
+
+
+def test_being_unable_to_roll_back_is_not_a_workaround() -> None:
+    s = extract_signals(
+        ticket(
+            "App crashes on launch",
+            "We cannot roll back quickly because of Play review. Our next release is blocked.",
+        )
+    )
+    assert s.depth.level == "blocked"
+    assert "cannot roll back" in s.depth.blocked_phrases
+    assert s.depth.workaround_phrases == []
+
+
+def test_a_retry_that_sometimes_works_is_a_workaround() -> None:
+    s = extract_signals(
+        ticket("API 502s", "About half the requests fail. Retrying sometimes works.")
+    )
+    assert s.depth.level == "workaround"
+
+
+def test_a_renewal_date_in_the_record_alone_is_not_revenue_at_risk() -> None:
+    customer = Customer(plan="enterprise", renewal_date=date(2027, 6, 30))
+    quiet = extract_signals(ticket("Flag flickers", "The panel flickers.", customer=customer))
+    assert not quiet.revenue.at_risk
+    worried = extract_signals(
+        ticket("Flag flickers", "Our renewal is next month.", customer=customer)
+    )
+    assert worried.revenue.at_risk
+
+
+def test_upgrading_from_a_version_marks_it_as_the_last_good_one() -> None:
+    s = extract_signals(
+        ticket(
+            "Masking broken",
+            "We use posthog-react-native 4.10.1. We upgraded from 4.9.0 on Nov 17.",
+        )
+    )
+    assert [(c.last_good, c.first_bad) for c in s.version_changes] == [("4.9.0", None)]
+
+
+def test_a_backticked_name_in_a_flag_ticket_is_a_flag_key() -> None:
+    s = extract_signals(
+        ticket(
+            "Bootstrapped flag flips",
+            "We bootstrap flags. The bootstrapped value of `course-recommendations` is "
+            "replaced; we use `posthog-js` and `posthog-node`.",
+        )
+    )
+    assert s.flag_keys == ["course-recommendations"]
+    other = extract_signals(ticket("Build fails", "The `my-app` build fails with `posthog-js`."))
+    assert other.flag_keys == []
+
+
+def test_sentence_with_returns_the_whole_sentence_around_a_phrase() -> None:
+    text = "Events are late. Workaround for now: we retry twice, which is slow. Thanks!"
+    assert sentence_with(text, "retry") == "we retry twice, which is slow."
+    assert sentence_with(text, "absent") == "absent"

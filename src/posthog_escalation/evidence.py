@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -23,12 +23,12 @@ from .backends import Backends
 from .errors import EscalationError
 from .models import Evidence, SourceKind, Ticket
 from .playbook import DocumentedBehaviour, Playbook
-from .signals import Signals
+from .signals import Signals, sentence_with
 from .tables import pipe_table
 from .tools.docs import DocHit
 from .tools.hogql import ImpactSummary, impact_summary
 from .tools.incidents import Incident
-from .tools.issues import KnownIssueCandidates, find_known_issues
+from .tools.issues import KnownIssueCandidate, KnownIssueCandidates, find_known_issues
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,9 @@ ROLES = (
     "versions",
     "environments",
     "org_sessions",
+    "duplicates",
     "customer_sdks",
+    "flag_calls",
     "warnings",
     "docs",
     "documented",
@@ -79,6 +81,28 @@ class SdkSeen(BaseModel):
     last_seen: str | None = None
 
 
+class DuplicateCount(BaseModel):
+    """Events of one organization stored more than once with the same uuid."""
+
+    org: str
+    name: str | None = None
+    duplicated_events: int
+    extra_copies: int
+    persons: int
+    first_seen: str | None = None
+    last_seen: str | None = None
+
+
+class FlagCallCount(BaseModel):
+    """``$feature_flag_called`` events for a named flag, by SDK, version and response."""
+
+    lib: str | None
+    version: str | None
+    response: str | None
+    events: int
+    persons: int
+
+
 class WarningCount(BaseModel):
     """Ingestion warnings of one type in the window."""
 
@@ -112,6 +136,12 @@ class EvidencePack(BaseModel):
     impact: ImpactSummary | None = None
     customer_org: OrgMatch | None = None
     customer_sdks: list[SdkSeen] = Field(default_factory=list)
+    duplicates: list[DuplicateCount] | None = Field(
+        default=None, description="Set when duplicates were looked for (the ticket says so)"
+    )
+    flag_calls: list[FlagCallCount] | None = Field(
+        default=None, description="Set when the ticket names flags and they were counted"
+    )
     warnings: list[WarningCount] = Field(default_factory=list)
     docs: list[DocHit] = Field(default_factory=list)
     documented: DocumentedBehaviour | None = None
@@ -140,6 +170,7 @@ class _Draft:
     url: str | None = None
     figures: dict[str, float] | None = None
     status: Literal["ok", "failed", "timeout"] = "ok"
+    private_terms: list[str] | None = None
 
 
 def hogql_string(value: str) -> str:
@@ -167,8 +198,17 @@ def derive_signature(signals: Signals) -> tuple[str, SignatureKind] | None:
                 f"{like_pattern(phrase)}"
             )
             return condition, "exception"
-    sdk = signals.primary_sdk
-    bad = next((c.first_bad for c in signals.version_changes if c.first_bad), None)
+    # Wrapper packages (@posthog/react, the replay plugin) do not set $lib_version.
+    reporting = [s for s in signals.sdks if not s.plugin and not s.package.startswith("@")]
+    sdk = next((s for s in reporting if s.version), reporting[0] if reporting else None)
+    bad = next(
+        (
+            c.first_bad
+            for c in signals.version_changes
+            if c.first_bad and (sdk is None or c.package in (None, sdk.package))
+        ),
+        None,
+    )
     version = bad or (sdk.version if sdk else None)
     if sdk and version and re.fullmatch(r"\d+(?:\.\d+){1,3}", version):
         condition = (
@@ -247,6 +287,7 @@ async def _impact_drafts(
                 f"Most affected organizations: {names}",
                 pipe_table(top.columns, top.rows, max_rows=10),
                 figures={"affected_orgs": len(summary.top_orgs)},
+                private_terms=_org_terms((o.name, o.key) for o in summary.top_orgs),
             )
         )
     trend = figure("growing")
@@ -263,17 +304,31 @@ async def _impact_drafts(
                 pipe_table(trend.columns, trend.rows, max_rows=31),
             )
         )
+    if not summary.affected_events:
+        return drafts
+    exposure = kind == "version"
+    # For a version signature "affected" only means "sent from that version": exposure to
+    # it, not a measured failure. The rows say so instead of claiming where it breaks.
     versions = figure("versions")
     if versions is not None and summary.versions:
         lead = summary.versions[0]
-        finding = (
-            f"{lead.share_of_affected:.0%} of affected events come from {lead.lib} {lead.version}"
-        )
-        if summary.starts_in_version:
-            finding += f"; the problem starts in version {summary.starts_in_version}"
-        others = [v for v in summary.versions[1:] if v.all_events and not v.affected_events]
-        if others:
-            finding += f"; {len(others)} other version(s) show none"
+        if exposure:
+            finding = f"The version the ticket names is {lead.lib} {lead.version}"
+            shown = [v for v in summary.versions if v.all_events][:4]
+            if shown:
+                finding += "; traffic by version: " + ", ".join(
+                    f"{v.lib} {v.version} {v.all_events}" for v in shown
+                )
+        else:
+            finding = (
+                f"{lead.share_of_affected:.0%} of affected events come from {lead.lib} "
+                f"{lead.version}"
+            )
+            if summary.starts_in_version:
+                finding += f"; the problem starts in version {summary.starts_in_version}"
+            others = [v for v in summary.versions[1:] if v.all_events and not v.affected_events]
+            if others:
+                finding += f"; {len(others)} other version(s) show none"
         drafts.append(
             _Draft(
                 "versions",
@@ -290,13 +345,18 @@ async def _impact_drafts(
             f"{e.browser or 'no browser'}/{e.os or 'no OS'} {e.share_of_affected:.0%}"
             for e in hit[:3]
         )
-        clean = [
-            e for e in summary.environments if e.all_events and not e.affected_events and e.browser
-        ]
-        finding = f"Affected events by browser/OS: {parts or 'none'}"
-        if clean:
-            names = ", ".join(dict.fromkeys(e.browser or e.os or "other" for e in clean[:4]))
-            finding += f"; unaffected: {names}"
+        if exposure:
+            finding = f"Events from that version by browser/OS: {parts or 'none'}"
+        else:
+            clean = [
+                e
+                for e in summary.environments
+                if e.all_events and not e.affected_events and e.browser
+            ]
+            finding = f"Affected events by browser/OS: {parts or 'none'}"
+            if clean:
+                names = ", ".join(dict.fromkeys(e.browser or e.os or "other" for e in clean[:4]))
+                finding += f"; unaffected: {names}"
         drafts.append(
             _Draft(
                 "environments",
@@ -310,12 +370,14 @@ async def _impact_drafts(
     if shares is not None and summary.org_sessions:
         share = summary.session_share
         lead = summary.org_sessions[0]
+        what = "with events from that version" if exposure else "affected"
         finding = (
             f"{lead.name or lead.key}: {lead.affected_sessions} of {lead.sessions} sessions "
-            f"affected ({lead.share:.0%})"
+            f"{what} ({lead.share:.0%})"
         )
         if share is not None:
-            finding += f"; across affected orgs {share:.0%} of sessions"
+            scope = "those" if exposure else "affected"
+            finding += f"; across {scope} orgs {share:.0%} of sessions"
         drafts.append(
             _Draft(
                 "org_sessions",
@@ -323,12 +385,150 @@ async def _impact_drafts(
                 shares.hogql,
                 finding,
                 pipe_table(shares.columns, shares.rows, max_rows=12),
+                private_terms=_org_terms((o.name, o.key) for o in summary.org_sessions),
             )
         )
     return drafts
 
 
-async def _customer_drafts(backends: Backends, pack: EvidencePack, ticket: Ticket) -> list[_Draft]:
+def _org_terms(pairs: Iterable[tuple[str | None, str | None]]) -> list[str]:
+    """Organization names and keys, for the public flavour to replace."""
+    return list(dict.fromkeys(t for pair in pairs for t in pair if t))
+
+
+def _window_sql(pack: EvidencePack) -> str:
+    return (
+        f"timestamp >= toDateTime('{_ts(pack.since)}') AND timestamp < "
+        f"toDateTime('{_ts(pack.until)}')"
+    )
+
+
+async def _duplicate_drafts(
+    backends: Backends, pack: EvidencePack, signals: Signals
+) -> list[_Draft]:
+    """Events stored more than once with the same uuid, per organization."""
+    names = [n for n in signals.event_names if n != "$exception"][:5]
+    events = f"event IN ({', '.join(hogql_string(n) for n in names)}) AND " if names else ""
+    query = (
+        "SELECT d.org AS org, g.properties.name AS name, count() AS duplicated_events,\n"
+        "  sum(d.copies - 1) AS extra_copies, uniqExact(d.person) AS persons,\n"
+        "  min(d.first) AS first_seen, max(d.first) AS last_seen\n"
+        "FROM (\n"
+        "  SELECT uuid, any($group_0) AS org, any(person_id) AS person, count() AS copies,\n"
+        "    min(timestamp) AS first\n"
+        f"  FROM events\n  WHERE {events}{_window_sql(pack)}\n"
+        "  GROUP BY uuid\n  HAVING copies > 1\n"
+        ") AS d\n"
+        "LEFT JOIN (SELECT key, properties FROM groups WHERE index = 0) AS g ON g.key = d.org\n"
+        "GROUP BY org, name\nORDER BY extra_copies DESC, org\nLIMIT 50"
+    )
+    answer = await backends.hogql.query(query)
+    rows = [
+        DuplicateCount(
+            org=str(r[0] or ""),
+            name=r[1],
+            duplicated_events=int(r[2]),
+            extra_copies=int(r[3]),
+            persons=int(r[4]),
+            first_seen=str(r[5]) if r[5] else None,
+            last_seen=str(r[6]) if r[6] else None,
+        )
+        for r in answer.results
+    ]
+    pack.duplicates = rows
+    what = " and ".join(names) if names else "events"
+    if not rows:
+        finding = f"No {what} stored twice with the same uuid between {_day(pack.since)} and "
+        finding += _day(pack.until)
+        figures = {"duplicated_events": 0.0, "affected_orgs": 0.0}
+    else:
+        total = sum(r.duplicated_events for r in rows)
+        extra = sum(r.extra_copies for r in rows)
+        first = min(r.first_seen for r in rows if r.first_seen) if rows else None
+        finding = (
+            f"{total} {what} stored more than once with the same uuid ({extra} extra copies) "
+            f"in {len(rows)} organizations, first on {str(first)[:16].replace('T', ' ')} UTC"
+        )
+        figures = {
+            "duplicated_events": float(total),
+            "extra_copies": float(extra),
+            "affected_orgs": float(len(rows)),
+        }
+    return [
+        _Draft(
+            "duplicates",
+            SourceKind.HOGQL,
+            query,
+            finding,
+            pipe_table(answer.columns, answer.results, max_rows=12),
+            figures=figures,
+            private_terms=_org_terms((r.name, r.org) for r in rows),
+        )
+    ]
+
+
+async def _flag_call_drafts(
+    backends: Backends, pack: EvidencePack, signals: Signals, org_key: str | None
+) -> list[_Draft]:
+    """How the flags the ticket names were reported as evaluated, by SDK and response."""
+    keys = signals.flag_keys[:5]
+    org = f" AND $group_0 = {hogql_string(org_key)}" if org_key else ""
+    query = (
+        "SELECT properties.$lib AS lib, properties.$lib_version AS version,\n"
+        "  toString(properties.$feature_flag_response) AS response, count() AS events,\n"
+        "  uniqExact(person_id) AS persons\n"
+        "FROM events\n"
+        "WHERE event = '$feature_flag_called' AND properties.$feature_flag IN "
+        f"({', '.join(hogql_string(k) for k in keys)}){org}\n  AND {_window_sql(pack)}\n"
+        "GROUP BY lib, version, response\nORDER BY events DESC\nLIMIT 30"
+    )
+    answer = await backends.hogql.query(query)
+    rows = [
+        FlagCallCount(lib=r[0], version=r[1], response=r[2], events=int(r[3]), persons=int(r[4]))
+        for r in answer.results
+    ]
+    pack.flag_calls = rows
+    flags = ", ".join(f"'{k}'" for k in keys)
+    scope = " for the customer's organization" if org_key else ""
+    total = sum(r.events for r in rows)
+    if not rows:
+        finding = f"No $feature_flag_called events for {flags}{scope} in the window"
+    else:
+        by_lib: dict[str, int] = {}
+        for r in rows:
+            by_lib[r.lib or "unknown SDK"] = by_lib.get(r.lib or "unknown SDK", 0) + r.events
+        parts = ", ".join(f"{lib} {n}" for lib, n in by_lib.items())
+        finding = f"{total} $feature_flag_called events for {flags}{scope}: {parts}"
+        silent = sorted({s.lib for s in signals.sdks} - set(by_lib))
+        if silent:
+            finding += f"; none from {', '.join(silent)}"
+    return [
+        _Draft(
+            "flag_calls",
+            SourceKind.HOGQL,
+            query,
+            finding,
+            pipe_table(answer.columns, answer.results, max_rows=15),
+            figures={"flag_called_events": float(total)},
+        )
+    ]
+
+
+async def _customer_drafts(
+    backends: Backends, pack: EvidencePack, ticket: Ticket, signals: Signals | None = None
+) -> list[_Draft]:
+    """The customer's organization in the data, the SDKs it sends from, and (when the
+    ticket names flags) how those flags were reported as evaluated."""
+    drafts = await _customer_sdk_drafts(backends, pack, ticket)
+    if signals is not None and signals.flag_keys:
+        key = pack.customer_org.key if pack.customer_org else None
+        drafts += await _flag_call_drafts(backends, pack, signals, key)
+    return drafts
+
+
+async def _customer_sdk_drafts(
+    backends: Backends, pack: EvidencePack, ticket: Ticket
+) -> list[_Draft]:
     customer = ticket.customer
     tests = []
     if customer.org_id:
@@ -461,7 +661,8 @@ async def _docs_drafts(
                 "documented",
                 SourceKind.DOCS,
                 query,
-                f"Documented behaviour: {pack.documented.explanation}",
+                f"Documented behaviour: {pack.documented.explanation} Resolution: "
+                f"{pack.documented.resolution}",
                 result,
                 url=top.url,
             )
@@ -482,7 +683,7 @@ async def _known_drafts(
     ]
     for c in known.candidates:
         lines += [f"  related PR {p.repo}#{p.number} [{p.state}] {p.title}" for p in c.related_prs]
-    strong = [c for c in known.candidates if c.confidence >= MATCH_CONFIDENCE]
+    strong = likely_matches(known)
     if strong:
         best = strong[0]
         finding = (
@@ -510,6 +711,49 @@ WARNING_ROUTES = frozenset({None, "ingestion", "sdk_bug", "cdp", "product_analyt
 
 MATCH_CONFIDENCE = 0.55
 """A candidate at or above this confidence is listed as a matching issue."""
+
+LEADER_CONFIDENCE = 0.3
+LEADER_MARGIN = 0.1
+"""Below :data:`MATCH_CONFIDENCE`, the top candidate still counts as the likely match when
+it has at least ``LEADER_CONFIDENCE`` and leads the runner-up by ``LEADER_MARGIN``: one
+clear candidate is a lead worth giving the team; several close ones are ambiguous."""
+
+
+def likely_matches(known: KnownIssueCandidates) -> list[KnownIssueCandidate]:
+    """The issues (not PRs) the escalation lists as matching the ticket, best first.
+
+    Every issue at or above :data:`MATCH_CONFIDENCE`; when there is none, the top issue if
+    it is a clear leader (see :data:`LEADER_CONFIDENCE`). Only candidates the search
+    returned can be listed, so a match is never invented.
+    """
+    issues = [c for c in known.candidates if c.kind == "issue"]
+    strong = [c for c in issues if c.confidence >= MATCH_CONFIDENCE]
+    if strong or not issues:
+        return strong
+    top, rest = issues[0], issues[1:]
+    runner_up = rest[0].confidence if rest else 0.0
+    if top.confidence >= LEADER_CONFIDENCE and top.confidence - runner_up >= LEADER_MARGIN:
+        return [top]
+    return []
+
+
+ANALYTICS_VIEW_ROUTES = frozenset({"product_analytics", "web_analytics"})
+EVENT_DATA_RISKS = frozenset({"duplication", "loss"})
+
+
+def refine_route(signals: Signals, route: str | None) -> str | None:
+    """The product route the evidence is gathered for.
+
+    A route the triage named is kept. A keyword guess that lands on an analytics view
+    (insights, web analytics) while the ticket says events are duplicated or missing is
+    moved to ingestion: wrong numbers from bad event data are the pipeline's problem,
+    not the view's.
+    """
+    if signals.product_area or route not in ANALYTICS_VIEW_ROUTES:
+        return route
+    if EVENT_DATA_RISKS & set(signals.data_risk_kinds):
+        return "ingestion"
+    return route
 
 
 async def _incident_drafts(backends: Backends, pack: EvidencePack) -> list[_Draft]:
@@ -556,6 +800,14 @@ def _ticket_draft(ticket: Ticket, signals: Signals) -> _Draft:
     lines = [f"{name}: {value}" for name, value in facts if value not in (None, "")]
     lines += [f"revenue phrase: '{p}'" for p in signals.revenue.phrases[:4]]
     lines += [f"churn phrase: '{p}'" for p in signals.revenue.churn_phrases[:4]]
+    said = [
+        *signals.depth.workaround_phrases[:2],
+        *signals.depth.blocked_phrases[:2],
+        *signals.scope.phrases[:2],
+        *(r.phrase for r in signals.data_risks[:2]),
+    ]
+    sentences = dict.fromkeys(sentence_with(signals.text, p) for p in said)
+    lines += [f"customer says: '{text[:300]}'" for text in sentences]
     summary = [c.plan and f"{c.plan} plan", c.seats and f"{c.seats} seats"]
     if c.renewal_date:
         summary.append(f"renewal {c.renewal_date}")
@@ -594,11 +846,12 @@ async def gather(
         limits: Time limits per source.
     """
     limits = limits or GatherLimits()
+    route = refine_route(signals, route)
     until = now or backends.hogql.now or datetime.now(UTC)
     since, until = _window(signals, until, limits.window_days)
     pack = EvidencePack(since=since, until=until, route=route)
     pack.documented = (
-        playbook.documented_behaviour(signals.text) if not _is_regression(signals) else None
+        playbook.documented_behaviour(signals.text) if _may_be_documented(signals) else None
     )
     derived = derive_signature(signals)
     if derived:
@@ -626,9 +879,20 @@ async def gather(
             SourceKind.HOGQL,
             f"SDKs in events of {ticket.customer.org_name or ticket.customer.org_id}",
             limits.hogql,
-            lambda: _customer_drafts(backends, pack, ticket),
+            lambda: _customer_drafts(backends, pack, ticket, signals),
         ),
     ]
+    if "duplication" in signals.data_risk_kinds:
+        jobs.append(
+            (
+                "duplicates",
+                ("duplicates",),
+                SourceKind.HOGQL,
+                "events stored more than once with the same uuid",
+                limits.hogql,
+                lambda: _duplicate_drafts(backends, pack, signals),
+            )
+        )
     if route in WARNING_ROUTES or signals.data_risks:
         jobs.append(
             (
@@ -713,14 +977,24 @@ async def gather(
                 status=draft.status,
                 url=draft.url,
                 figures=draft.figures or {},
+                private_terms=draft.private_terms or [],
             )
         )
     return pack
 
 
 def _is_regression(signals: Signals) -> bool:
-    """True when the ticket names a version where it broke: a bug, not configuration."""
-    return any(c.first_bad for c in signals.version_changes) or any(e.type for e in signals.errors)
+    """True when the ticket names a version where it broke (or the one it worked on before
+    an upgrade), or quotes a typed error: a bug, not configuration."""
+    return any(c.first_bad or c.last_good for c in signals.version_changes) or any(
+        e.type for e in signals.errors
+    )
+
+
+def _may_be_documented(signals: Signals) -> bool:
+    """Whether a documented behaviour may explain the ticket: not for a regression, and
+    never when personal data is exposed (that goes to security, whatever the setting)."""
+    return not _is_regression(signals) and "exposure" not in signals.data_risk_kinds
 
 
 class EvidenceLog:
@@ -755,6 +1029,7 @@ class EvidenceLog:
         url: str | None = None,
         figures: dict[str, float] | None = None,
         status: Literal["ok", "failed", "timeout"] = "ok",
+        private_terms: list[str] | None = None,
     ) -> Evidence:
         """Record a new item under the next id and return it."""
         with self._lock:
@@ -768,6 +1043,7 @@ class EvidenceLog:
                 status=status,
                 url=url,
                 figures=figures or {},
+                private_terms=private_terms or [],
             )
             self._items.append(item)
             return item

@@ -51,6 +51,12 @@ class Outcome(BaseModel):
     markdown: str = ""
     public_markdown: str = ""
     revised: bool = Field(default=False, description="The gate sent the draft back once")
+    fell_back: bool = Field(
+        default=False, description="The Claude drafter failed and the offline drafter wrote it"
+    )
+    notes: list[str] = Field(
+        default_factory=list, description="What the drafter decided or overrode, and why"
+    )
 
     @property
     def passed_gate(self) -> bool:

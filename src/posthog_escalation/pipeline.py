@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .backends import Backends, open_backends
 from .config import Settings
@@ -22,6 +22,9 @@ from .redact import redactor_for
 from .render import render_markdown
 from .signals import extract_signals
 from .tools.issues import guess_route
+
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropic
 
 DrafterChoice = Literal["auto", "offline", "llm"]
 Progress = Callable[[str], None]
@@ -44,6 +47,7 @@ async def escalate(
     now: datetime | None = None,
     limits: GatherLimits | None = None,
     progress: Progress | None = None,
+    anthropic_client: AsyncAnthropic | None = None,
 ) -> Outcome:
     """Turn a ticket (and its triage report) into a finished, gated escalation.
 
@@ -58,6 +62,8 @@ async def escalate(
         now: The escalation's clock (default: the embedded world's clock, else now).
         limits: Time limits per evidence source.
         progress: Called with a short label as each stage starts.
+        anthropic_client: The Anthropic client for the Claude drafter (built from
+            ``settings`` when omitted); tests and evals pass a scripted one.
 
     Returns:
         The outcome. When the triage decision is not to escalate it holds a refusal and no
@@ -107,7 +113,14 @@ async def escalate(
             from .drafting.llm import draft_with_claude
 
             drafted = await draft_with_claude(
-                request, signals, pack, backends, book, settings=settings, now=clock
+                request,
+                signals,
+                pack,
+                backends,
+                book,
+                settings=settings,
+                now=clock,
+                client=anthropic_client,
             )
             escalation, tool_calls, usage, revised = (
                 drafted.escalation,
@@ -115,11 +128,13 @@ async def escalate(
                 drafted.usage,
                 drafted.revised,
             )
+            notes, fell_back = list(drafted.notes), drafted.fell_back
         else:
             from .drafting.offline import draft_offline
 
             escalation = draft_offline(ticket, triage, signals, pack, book, now=clock)
             tool_calls, usage, revised = [], None, False
+            notes, fell_back = [], False
         stages["draft"] = time.perf_counter() - mark
     finally:
         if owned:
@@ -138,6 +153,8 @@ async def escalate(
         markdown=render_markdown(escalation),
         public_markdown=render_markdown(escalation, "public", redactor=redactor),
         revised=revised,
+        fell_back=fell_back,
+        notes=notes,
     )
     if usage is not None:
         outcome.usage = usage

@@ -179,13 +179,16 @@ class RevenueSignal(Model):
     churn_phrases: list[str] = Field(default_factory=list)
     seats: int | None = None
     renewal_date: date | None = None
+    renewal_mentioned: bool = Field(
+        False, description="The ticket's own text talks about a renewal or contract end"
+    )
 
     @property
     def at_risk(self) -> bool:
-        """True when the ticket or customer record signals revenue at risk."""
-        return bool(self.churn_phrases) or (
-            self.enterprise and any("renew" in p.lower() for p in self.phrases)
-        )
+        """True when the ticket signals revenue at risk: churn language, or an enterprise
+        customer bringing up its renewal. A renewal date in the customer record alone is
+        not a signal (the drafter weighs how soon it is)."""
+        return bool(self.churn_phrases) or (self.enterprise and self.renewal_mentioned)
 
 
 DataRiskKind = Literal["loss", "duplication", "corruption", "exposure", "deletion"]
@@ -485,6 +488,15 @@ _REGRESSION_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         re.compile(
+            r"\bupgrad\w*\s+(?:\S+\s+){0,3}?from\s+(?:version\s+|v)?"
+            + _v("good")
+            + r"(?!\s+to\s)(?![\w.])",
+            re.IGNORECASE,
+        ),
+        "good",
+    ),
+    (
+        re.compile(
             r"\b(?:bump\w*|updat\w*|mov\w*)\s+(?:\S+\s+){0,3}?from\s+(?:version\s+)?"
             + _v("good")
             + r"\s+to\s+(?:version\s+)?"
@@ -626,7 +638,8 @@ def _merge_changes(changes: list[VersionChange]) -> list[VersionChange]:
 
 _ERROR_TYPE = (
     r"(?:[A-Za-z_][\w$]*\.)*(?:[A-Z][\w$]*(?:Error|Exception|Fault|Timeout)|Error|Exception|"
-    r"Uncaught(?: \(in promise\))?|Fatal error|Fatal Exception|Unhandled Exception|"
+    r"[A-Z][a-z]+[A-Z]?[a-z]*(?:Invalid|Denied|Failure|Failed)|"
+    r"Uncaught(?: \(in promise\))?|Fatal error|fatal error|Fatal Exception|Unhandled Exception|"
     r"panic|PANIC|FATAL EXCEPTION|SIGABRT|SIGSEGV|EXC_BAD_ACCESS|EXC_CRASH)"
 )
 _ERROR_LINE = re.compile(
@@ -685,6 +698,7 @@ GENERIC_ERROR_TYPES = frozenset(
         "IllegalStateException",
         "IllegalArgumentException",
         "Fatal error",
+        "fatal error",
         "Fatal Exception",
         "FATAL EXCEPTION",
         "Uncaught",
@@ -1436,6 +1450,8 @@ def _extract_scope(text: str) -> ScopeSignal:
 _NO_WORKAROUND = re.compile(
     r"\b(?:no (?:known )?work[- ]?arounds?|without (?:a|any) work[- ]?around|"
     r"no way (?:to|around|forward)|(?:can'?t|cannot|unable to) work around|"
+    r"(?:can'?t|cannot|unable to|not able to|no way to) (?:easily |quickly |simply )?"
+    r"(?:roll ?back|downgrade|revert|pin (?:the )?(?:old|previous)|go back)|"
     r"work[- ]?arounds? (?:doesn'?t|don'?t|didn'?t) (?:work|help))\b",
     re.IGNORECASE,
 )
@@ -1448,7 +1464,8 @@ _BLOCKED = re.compile(
 _WORKAROUND = re.compile(
     r"\b(?:work[- ]?around|worked around|temporar(?:y|ily) fix|for now we|in the meantime|"
     r"as a stopgap|stop-?gap|pinn(?:ed|ing) (?:to|at|back)|roll(?:ed|ing)? back|downgrad\w*|"
-    r"reverted to|manually (?:re-?)?\w+|we can still|still able to)\b",
+    r"reverted to|manually (?:re-?)?\w+|we can still|still able to|"
+    r"retry(?:ing)? (?:sometimes |usually |often |eventually )?(?:works|helps|succeeds))\b",
     re.IGNORECASE,
 )
 
@@ -1490,6 +1507,11 @@ _CHURN = re.compile(
 )
 
 
+_RENEWAL_TALK = re.compile(
+    r"\b(?:renewal|renewing|renew|contract (?:ends|end|expires|is up|renewal))\b", re.IGNORECASE
+)
+
+
 def _extract_revenue(text: str, ticket: Ticket) -> RevenueSignal:
     customer = ticket.customer
     phrases = [m.group(0) for m in _REVENUE.finditer(text)]
@@ -1511,18 +1533,32 @@ def _extract_revenue(text: str, ticket: Ticket) -> RevenueSignal:
         churn_phrases=list(dict.fromkeys(m.group(0) for m in _CHURN.finditer(text))),
         seats=seats,
         renewal_date=customer.renewal_date or customer.contract_end,
+        renewal_mentioned=bool(_RENEWAL_TALK.search(text)),
     )
 
+
+_SENSITIVE = (
+    r"(?:passwords?|credit cards?|(?:credit )?card numbers?|card details|emails?|email addresses|"
+    r"pii|personal data|personal information|ssns?|social security numbers?|health data|phi|"
+    r"patient data|bank details|iban)"
+)
+"""Personal or secret data whose appearance in recordings or events is an exposure."""
 
 _DATA_RISK: list[tuple[DataRiskKind, re.Pattern[str]]] = [
     (
         "exposure",
         re.compile(
-            r"\b(?:exposed|exposing|exposure|leak(?:ed|ing|s)?|unmasked|not (?:being )?masked|"
+            r"\b(?:exposed|exposing|(?:data|privacy|security|pii) exposure|exposure of|"
+            r"leak(?:ed|ing|s)?|unmasked|not (?:being )?masked|"
             r"masking (?:doesn'?t|does not|isn'?t|is not|stopped) work\w*|"
-            r"(?:passwords?|credit cards?|card numbers?|emails?|pii|personal data|ssn|"
-            r"health data|phi) (?:are |is )?(?:visible|shown|captured|recorded|in (?:the )?"
-            r"recordings?)|\bPII\b|\bGDPR\b|\bHIPAA\b|visible to (?:other|anyone|everyone))",
+            rf"{_SENSITIVE} (?:are |is )?(?:(?:clearly |fully )?(?:visible|shown|readable|captured|"
+            r"recorded)|in (?:plain|clear) ?text|in (?:the )?(?:recordings?|replays?))|"
+            rf"(?:show|shows|showing|contain|contains|containing|reveal|reveals) (?:the |our |"
+            rf"their |users' |customers' )?{_SENSITIVE}|"
+            r"(?:recordings?|replays?|sessions?) (?:show|shows|display|displays|capture|captures|"
+            r"record|records) (?:exactly |everything |all of )?what (?:users?|customers?|people|"
+            r"patients?|visitors?) (?:type|typed|enter|entered)|"
+            r"visible to (?:other|anyone|everyone))(?!\w)",
             re.IGNORECASE,
         ),
     ),
@@ -1562,11 +1598,27 @@ _DATA_RISK: list[tuple[DataRiskKind, re.Pattern[str]]] = [
 ]
 
 
+_HYPOTHETICAL = re.compile(
+    r"\b(?:short of|would|could|might|if (?:we|they|you|it|the)|otherwise|without|rather than|"
+    r"instead of|to avoid|to prevent|afraid of|in case)\b",
+    re.IGNORECASE,
+)
+"""Words that make a data-risk phrase later in the same sentence a hypothetical ("short of
+restarting and losing nine days of data"), not something that happened."""
+
+
+def _hypothetical(text: str, start: int) -> bool:
+    sentence_start = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start)) + 1
+    return bool(_HYPOTHETICAL.search(text[max(sentence_start, start - 80) : start]))
+
+
 def _extract_data_risks(text: str) -> list[DataRiskSignal]:
     found: list[tuple[int, DataRiskSignal]] = []
     for kind, pattern in _DATA_RISK:
         seen: set[str] = set()
         for match in pattern.finditer(text):
+            if _hypothetical(text, match.start()):
+                continue
             phrase = match.group(0)
             if phrase.lower() in seen:
                 continue
@@ -1719,8 +1771,17 @@ def _extract_event_names(text: str) -> list[str]:
     return list(dict.fromkeys(n for n in names if n not in _NOT_EVENTS))
 
 
+_FLAG_TOPIC = re.compile(r"\b(?:feature[ _-]?flags?|flags?|bootstrap\w*|experiments?)\b", re.I)
+_BACKTICKED_KEY = re.compile(r"`(?P<key>[a-z0-9]+(?:-[a-z0-9]+)+)`")
+
+
 def _extract_flag_keys(text: str) -> list[str]:
     keys = [m.group("key") or m.group("key2") for m in _FLAG_KEY.finditer(text)]
+    if _FLAG_TOPIC.search(text):
+        # In a ticket about flags, a backticked kebab-case name is a flag key unless it
+        # names an SDK package.
+        keys += [m.group("key") for m in _BACKTICKED_KEY.finditer(text)]
+        keys = [k for k in keys if k not in SDK_PACKAGES]
     return list(dict.fromkeys(keys))
 
 
@@ -1795,6 +1856,21 @@ def _fill_versions(
                     sdk = sdk.model_copy(update={"version": bare.group("v")})
         out.append(sdk)
     return out
+
+
+def sentence_with(text: str, phrase: str) -> str:
+    """The sentence of ``text`` that contains ``phrase`` (the phrase itself if absent)."""
+    flat = " ".join(text.split())
+    at = flat.lower().find(phrase.lower())
+    if at == -1:
+        return phrase
+    starts = [flat.rfind(mark, 0, at) for mark in (". ", "! ", "? ", ": ")]
+    start = max(starts) + 2 if max(starts) != -1 else 0
+    ends = [
+        i for i in (flat.find(mark, at + len(phrase)) for mark in (". ", "! ", "? ")) if i != -1
+    ]
+    end = min(ends) + 1 if ends else len(flat)
+    return flat[start:end].strip()
 
 
 def extract_signals(

@@ -82,6 +82,10 @@ def _execute(
             f"› {verb} as {stored.id} ({stored.status.value}, revision {stored.revision}){when}",
             highlight=False,
         )
+    if outcome.fell_back:
+        err_console.print("› Claude could not finish; the offline drafter wrote this escalation")
+    for note in outcome.notes:
+        err_console.print(f"› note: {note}", highlight=False)
     errors = [f for f in outcome.findings if f.level == "error"]
     for finding in outcome.findings:
         err_console.print(f"[yellow]{finding.one_line()}[/]", highlight=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from ..evidence import MATCH_CONFIDENCE, EvidencePack
+from ..evidence import EvidencePack, likely_matches
 from ..lint import rubric_floor
 from ..models import (
     Ask,
@@ -37,12 +37,14 @@ from ..models import (
     TriageReport,
 )
 from ..playbook import Playbook, add_cadence
-from ..signals import MISSING_FACT_QUESTIONS, Signals
+from ..signals import MISSING_FACT_QUESTIONS, Signals, sentence_with
 from ..tools.incidents import Incident
 
 SYSTEMIC_ORGS = 10
 """At or above this many affected organizations the blast radius is systemic."""
 RENEWAL_SOON_DAYS = 90
+STOPS_THE_USER = frozenset({"crash", "freeze"})
+"""Symptoms that stop every affected user outright, however few sessions they are."""
 SECURITY_WORDS = re.compile(
     r"\b(?:vulnerabilit\w*|xss|csrf|sql injection|remote code|credential(?:s)? (?:leak|expos)\w*|"
     r"account takeover|privilege escalation)\b",
@@ -91,12 +93,30 @@ def relevant_incident(pack: EvidencePack, signals: Signals) -> Incident | None:
     )
     start = measured or reported
     for incident in pack.incidents:
+        if not _same_region(incident, signals):
+            continue
         if start is None:
             return incident
         end = incident.resolved_at or pack.until
         if (incident.started_at - start).total_seconds() <= 86400 and end >= start:
             return incident
     return None
+
+
+def _same_region(incident: Incident, signals: Signals) -> bool:
+    """False only when the incident names one region and the customer is known to be in
+    another (a self-hosted customer is never hit by a Cloud incident)."""
+    where = (incident.region or "all").strip().lower()
+    region = signals.region
+    if region is Region.UNKNOWN or where in ("", "all", "global"):
+        return True
+    if region is Region.SELF_HOSTED:
+        return False
+    return where == region.value.lower()
+
+
+MAJOR_INCIDENT = frozenset({"major", "critical"})
+"""Status-page impacts that mean a PostHog-wide outage, not a single customer's problem."""
 
 
 def choose_route(
@@ -121,27 +141,47 @@ def _assessment(
     signals: Signals, pack: EvidencePack, ticket: Ticket, now: datetime, blocked_share: float | None
 ) -> Assessment:
     kinds = signals.data_risk_kinds
+    crash = bool(STOPS_THE_USER & set(signals.symptoms))
     if pack.documented is not None or signals.depth.level == "workaround":
         depth = Depth.INCONVENIENCED
-    elif signals.depth.level == "blocked" and (blocked_share is None or blocked_share >= 0.5):
+    elif signals.depth.level == "blocked" and (
+        crash or blocked_share is None or blocked_share >= 0.5
+    ):
         depth = Depth.BLOCKED
     else:
         depth = Depth.DEGRADED
     renewal = signals.revenue.renewal_date or ticket.customer.renewal_date
     renewal_soon = renewal is not None and 0 <= (renewal - now.date()).days <= RENEWAL_SOON_DAYS
     enterprise = signals.revenue.enterprise or (ticket.customer.plan or "").lower() == "enterprise"
-    orgs = pack.impact.affected_orgs if pack.impact and pack.signature_kind == "exception" else None
     return Assessment(
         depth=depth,
         data_exposure="exposure" in kinds and pack.documented is None,
         data_loss=bool({"loss", "deletion", "corruption"} & set(kinds)) and pack.documented is None,
         security=bool(SECURITY_WORDS.search(signals.text)),
         revenue_at_risk=signals.revenue.at_risk or (enterprise and renewal_soon),
-        affected_orgs=orgs,
+        affected_orgs=measured_orgs(pack),
     )
 
 
-def _blast_radius(signals: Signals, pack: EvidencePack) -> BlastRadius:
+def measured_orgs(pack: EvidencePack) -> int | None:
+    """How many organizations the data shows affected: those with the error, or with
+    duplicated events; None when the data cannot tell (exposure to a version is not
+    breakage)."""
+    if pack.impact is not None and pack.signature_kind == "exception":
+        return pack.impact.affected_orgs or None
+    if pack.duplicates:
+        return len(pack.duplicates)
+    return None
+
+
+def _blast_radius(signals: Signals, pack: EvidencePack, incident: Incident | None) -> BlastRadius:
+    if incident is not None and incident.impact in MAJOR_INCIDENT:
+        return BlastRadius.SYSTEMIC
+    if pack.duplicates:
+        orgs = len(pack.duplicates)
+        if orgs >= SYSTEMIC_ORGS:
+            return BlastRadius.SYSTEMIC
+        return BlastRadius.MULTIPLE_ORGS if orgs > 1 else BlastRadius.ORG_WIDE
     if pack.impact is not None and pack.signature_kind == "exception":
         orgs, persons = pack.impact.affected_orgs, pack.impact.affected_persons
         if orgs >= SYSTEMIC_ORGS:
@@ -193,9 +233,10 @@ def _impact(
     cites = pack.cite("ticket")
     impact = pack.impact
     if impact and pack.signature_kind == "exception" and impact.affected_orgs:
-        others = impact.affected_orgs - (1 if pack.customer_org else 0)
-        if others > 0:
-            who += f" and {others} other organization{'s' if others != 1 else ''}"
+        hit = {o.key for o in impact.top_orgs}
+        among = pack.customer_org is not None and pack.customer_org.key in hit
+        orgs = f"{impact.affected_orgs} organization{'s' if impact.affected_orgs != 1 else ''}"
+        who += f", one of {orgs} hit" if among else f"; the data shows {orgs} hit"
         who += f"; {impact.affected_persons} persons in all"
         cites = pack.cite("impact", "ticket")
     if pack.documented is not None:
@@ -207,14 +248,82 @@ def _impact(
     workaround = None
     if pack.documented is not None:
         workaround = pack.documented.resolution
+        cites = list(dict.fromkeys([*cites, *pack.cite("documented")]))
     elif signals.depth.workaround_phrases:
-        workaround = f'the customer reports: "{_short(signals.depth.workaround_phrases[0], 160)}"'
+        said = sentence_with(signals.text, signals.depth.workaround_phrases[0])
+        workaround = f'the customer reports: "{_short(said, 160)}"'
     return Impact(
         who=who, cannot_do=cannot_do, blast_radius=radius, workaround=workaround, evidence=cites
     )
 
 
-def _breadth(signals: Signals, pack: EvidencePack) -> Dimension:
+def _breadth(signals: Signals, pack: EvidencePack, incident: Incident | None) -> Dimension:
+    impact = pack.impact
+    if pack.duplicates:
+        total = sum(d.duplicated_events for d in pack.duplicates)
+        extra = sum(d.extra_copies for d in pack.duplicates)
+        first = min((d.first_seen for d in pack.duplicates if d.first_seen), default=None)
+        since = f", first on {first[:10]}" if first else ""
+        return Dimension(
+            statement=(
+                f"{len(pack.duplicates)} organizations have events stored more than once with "
+                f"the same uuid: {total} events duplicated ({extra} extra copies){since}"
+            ),
+            evidence=pack.cite("duplicates"),
+        )
+    if incident is not None and incident.impact in MAJOR_INCIDENT:
+        components = ", ".join(incident.components) or "PostHog"
+        return Dimension(
+            statement=(
+                f"Systemic: the PostHog incident '{incident.name}' ({incident.impact}, "
+                f"region {incident.region or 'all'}) hits every organization using "
+                f"{components}; the number of organizations cannot be counted from this "
+                "project's events because the failing requests never become events"
+            ),
+            evidence=pack.cite("incidents"),
+        )
+    warned = _warnings_statement(signals, pack)
+    if warned is not None and not (impact and impact.affected_events):
+        return warned
+    flags = _flag_calls_clause(pack)
+    if flags is not None and not (impact and pack.signature_kind == "exception"):
+        base = _breadth_from_data(signals, pack)
+        return Dimension(
+            statement=f"{flags}; {base.statement[0].lower()}{base.statement[1:]}",
+            evidence=list(dict.fromkeys(pack.cite("flag_calls") + base.evidence)),
+        )
+    return _breadth_from_data(signals, pack)
+
+
+TALKS_OF_WARNINGS = re.compile(r"\bingestion warnings?\b|\bwarnings? (?:page|tab|list)\b", re.I)
+
+
+def _warnings_statement(signals: Signals, pack: EvidencePack) -> Dimension | None:
+    """Breadth from ingestion warnings, when the ticket is about them and there are some."""
+    if not pack.warnings or not TALKS_OF_WARNINGS.search(signals.text):
+        return None
+    total = sum(w.warnings for w in pack.warnings)
+    lead = pack.warnings[0]
+    first = (lead.first_seen or "")[:16].replace("T", " ")
+    return Dimension(
+        statement=(
+            f"{total} ingestion warnings in the window, most of type '{lead.type}' "
+            f"({lead.warnings}, first {first} UTC); the warnings are not events, so the data "
+            "does not say how many organizations they come from"
+        ),
+        evidence=pack.cite("warnings"),
+    )
+
+
+def _flag_calls_clause(pack: EvidencePack) -> str | None:
+    """What the ``$feature_flag_called`` events for the ticket's flags show, if counted."""
+    item = pack.item("flag_calls")
+    if pack.flag_calls is None or item is None or item.status != "ok":
+        return None
+    return f"Flag evaluations reported: {item.finding}"
+
+
+def _breadth_from_data(signals: Signals, pack: EvidencePack) -> Dimension:
     impact = pack.impact
     if impact is not None and pack.signature_kind == "exception":
         trend = "and the daily count is growing" if impact.growing else "and it is not growing"
@@ -260,7 +369,8 @@ def _depth(signals: Signals, pack: EvidencePack, assessment: Assessment) -> Dime
         parts.append(f"the docs give a fix: {pack.documented.resolution}")
         cites += pack.cite("documented")
     elif signals.depth.workaround_phrases:
-        parts.append(f'workaround: "{_short(signals.depth.workaround_phrases[0], 120)}"')
+        said = sentence_with(signals.text, signals.depth.workaround_phrases[0])
+        parts.append(f'workaround: "{_short(said, 120)}"')
     elif signals.depth.blocked_phrases:
         quoted = ", ".join(f'"{_short(p, 60)}"' for p in signals.depth.blocked_phrases[:3])
         parts.append(f"no workaround (the customer says {quoted})")
@@ -279,7 +389,7 @@ def _depth(signals: Signals, pack: EvidencePack, assessment: Assessment) -> Dime
         for e in (impact.environments if impact else [])
         if e.all_events and not e.affected_events and e.browser
     ]
-    if impact and pack.signature_kind == "exception" and clean:
+    if impact and pack.signature_kind == "exception" and impact.affected_events and clean:
         names = ", ".join(dict.fromkeys(e.browser or e.os or "other" for e in clean[:3]))
         parts.append(f"{names} are unaffected")
         cites += pack.cite("environments")
@@ -307,7 +417,8 @@ def _duration(
     if incident is not None:
         parts.append(
             f"it overlaps the PostHog incident '{incident.name}' "
-            f"({_day(incident.started_at)} to {_day(incident.resolved_at)})"
+            f"({_day(incident.started_at)} to "
+            f"{_day(incident.resolved_at) if incident.resolved_at else 'still ongoing'})"
         )
         cites += pack.cite("incidents")
     elif pack.incidents or "incidents" in pack.roles:
@@ -381,19 +492,29 @@ def _ticket_steps(ticket: Ticket) -> list[str]:
     return steps[:8] if len(steps) >= 2 else []
 
 
-def _environment(signals: Signals, pack: EvidencePack, ticket: Ticket) -> Environment:
+SERVER_SIDE_ROUTES = frozenset({"cdp", "data_warehouse", "billing", "infrastructure"})
+"""Routes whose problems live in PostHog's own services: the customer's SDK is not part of
+reproducing them, so its version and platform are not asked for."""
+
+
+def _environment(
+    signals: Signals, pack: EvidencePack, ticket: Ticket, route_key: str
+) -> Environment:
     sdks = [SdkVersion(name=s.package, version=s.version) for s in signals.sdks]
-    if not sdks and pack.customer_sdks:
+    if not sdks and pack.customer_sdks and route_key not in SERVER_SIDE_ROUTES:
         lead = pack.customer_sdks[0]
         sdks = [SdkVersion(name=f"{lead.lib} (from $lib)", version=lead.version)]
     platform_parts = list(dict.fromkeys(signals.platforms + signals.frameworks + signals.runtimes))
-    platform = ", ".join(platform_parts) or "unknown — ask the customer"
+    unknown = "not relevant (PostHog-side)" if route_key in SERVER_SIDE_ROUTES else None
+    platform = ", ".join(platform_parts) or unknown or "unknown — ask the customer"
     region = signals.region if signals.region is not Region.UNKNOWN else ticket.customer.region
     return Environment(sdks=sdks, platform=platform, region=region)
 
 
-def _reproduction(ticket: Ticket, signals: Signals, pack: EvidencePack, area: str) -> Reproduction:
-    env = _environment(signals, pack, ticket)
+def _reproduction(
+    ticket: Ticket, signals: Signals, pack: EvidencePack, area: str, route_key: str
+) -> Reproduction:
+    env = _environment(signals, pack, ticket, route_key)
     steps = _ticket_steps(ticket)
     sdk_text = ", ".join(str(s) for s in env.sdks)
     if not steps and env.sdks:
@@ -405,7 +526,10 @@ def _reproduction(ticket: Ticket, signals: Signals, pack: EvidencePack, area: st
             steps.append(f"Watch for the error: {_short(signals.errors[0].text, 160)}")
         else:
             steps.append(f"Check the result in PostHog's {area} view")
-    missing = [MISSING_FACT_QUESTIONS[m] for m in signals.missing]
+    facts = signals.missing
+    if route_key in SERVER_SIDE_ROUTES:
+        facts = [m for m in facts if m not in ("sdk_version", "platform")]
+    missing = [MISSING_FACT_QUESTIONS[m] for m in facts]
     if not steps and not missing:
         missing.append(MISSING_FACT_QUESTIONS["reproduction"])
     expected = (
@@ -448,11 +572,7 @@ def _known(pack: EvidencePack) -> KnownIssueMatch:
     if known is None:
         item = pack.item("known_issues")
         return KnownIssueMatch(search_terms=[item.query] if item else [])
-    matching = [
-        c.to_issue_ref(evidence=cite)
-        for c in known.candidates
-        if c.confidence >= MATCH_CONFIDENCE and c.kind == "issue"
-    ]
+    matching = [c.to_issue_ref(evidence=cite) for c in likely_matches(known)]
     keys = {m.key for m in matching}
     prs: list[IssueRef] = []
     for candidate in known.candidates:
@@ -512,6 +632,8 @@ def _asks(
     version = (
         impact.starts_in_version if impact and pack.signature_kind == "exception" else None
     ) or next((c.first_bad for c in signals.version_changes if c.first_bad), None)
+    if version and sdk and version.startswith(f"{sdk.lib} "):
+        version = version[len(sdk.lib) + 1 :]
     if known.matching_issues:
         best = known.matching_issues[0]
         asks.append(
@@ -596,6 +718,12 @@ def _context(
     items.append(f"PostHog region: {env.region.value}")
     if signals.errors:
         items.append(f"Error: {_short(signals.errors[0].text, 160)}")
+    if signals.http_statuses:
+        items.append(f"HTTP statuses: {', '.join(str(c) for c in signals.http_statuses[:6])}")
+    if signals.flag_keys:
+        items.append(f"Feature flags named: {', '.join(signals.flag_keys[:6])}")
+    if signals.event_names:
+        items.append(f"Events named: {', '.join(signals.event_names[:6])}")
     hogql = [i.id for i in pack.items if i.source.value == "hogql" and i.status == "ok"]
     if hogql:
         items.append(f"HogQL evidence: {', '.join(hogql)} (queries in Evidence details)")
@@ -612,6 +740,36 @@ def _context(
     if incident is not None:
         items.append(f"Incident: {incident.name} ({_day(incident.started_at)})")
     return items
+
+
+SDK_SIDE: dict[str, re.Pattern[str]] = {
+    "feature_flags": re.compile(
+        r"\blocal(?:ly)?[ _-]?evaluat\w*|\bbootstrap\w*|\bpersonal[ _]api[ _]key\b",
+        re.IGNORECASE,
+    ),
+    "surveys": re.compile(
+        r"\bpopover\b|\b(?:shown|shows|showing|appears?|rendered|displayed) twice\b|"
+        r"\b(?:not|never|doesn'?t|don'?t) (?:show|appear|render|display)\w*|\bwidget\b",
+        re.IGNORECASE,
+    ),
+}
+"""Per route without its own SDK repository: the problems that live in the SDK itself
+(flags evaluated locally or bootstrapped in the SDK; how a survey is displayed), which go
+to the SDK's repository as the playbook's channel describes."""
+
+
+def affected_repo(route_key: str, signals: Signals, playbook: Playbook) -> str:
+    """The repository the fix belongs in: the route's, or the named SDK's when the route
+    files in SDK repositories or the problem lives in the SDK (:data:`SDK_SIDE`)."""
+    route = playbook.route(route_key)
+    sdk = signals.primary_sdk
+    package = sdk.package if sdk else None
+    side = SDK_SIDE.get(route_key)
+    if package and side is not None and side.search(signals.text):
+        owner = playbook.sdk_repos.get(package.lower())
+        if owner:
+            return owner
+    return playbook.repo_for(route, package)
 
 
 def _rationale(rules: list[str], severity: Severity, pack: EvidencePack) -> str:
@@ -640,12 +798,12 @@ def draft_offline(
     if pack.impact and pack.signature_kind == "exception" and pack.impact.org_sessions:
         share = pack.impact.org_sessions[0].share
     assessment = _assessment(signals, pack, ticket, now, share)
-    radius = _blast_radius(signals, pack)
+    radius = _blast_radius(signals, pack, incident)
     impact = _impact(ticket, signals, pack, radius, triage)
     rules = rubric_floor(assessment, radius, impact.workaround, playbook)
     severity = min((r.min_severity for r in rules), key=lambda s: s.rank, default=Severity.MEDIUM)
     cadence = playbook.cadence(severity)
-    reproduction = _reproduction(ticket, signals, pack, product.area)
+    reproduction = _reproduction(ticket, signals, pack, product.area, product_key)
     known = _known(pack)
     renewal = signals.revenue.renewal_date or ticket.customer.renewal_date
     asks = _asks(signals, pack, route_key, assessment, known, incident, renewal, impact.workaround)
@@ -663,7 +821,7 @@ def draft_offline(
         severity=severity,
         severity_rationale=_rationale([r.message.rstrip(".") for r in rules], severity, pack),
         product_area=product.area,
-        affected_repo=playbook.repo_for(product, sdk.package if sdk else None),
+        affected_repo=affected_repo(product_key, signals, playbook),
         date=now.date(),
         created_at=now,
         recommendation=recommendation,
@@ -671,7 +829,7 @@ def draft_offline(
         impact=impact,
         assessment=assessment,
         dimensions=Dimensions(
-            breadth=_breadth(signals, pack),
+            breadth=_breadth(signals, pack, incident),
             depth=_depth(signals, pack, assessment),
             duration=_duration(signals, pack, ticket, incident, now),
             revenue_signal=_revenue(signals, ticket, pack),

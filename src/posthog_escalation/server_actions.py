@@ -1,0 +1,456 @@
+"""The MCP server's tools that act on an escalation: the quality gate, the renderer,
+follow-ups and filing.
+
+Follow-ups and filing open the escalation store per call (a SQLite connection is never
+shared across threads) and call :mod:`~posthog_escalation.followups` and
+:mod:`~posthog_escalation.filing`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import anyio.to_thread
+import httpx2
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult, ToolAnnotations
+from pydantic import WithJsonSchema
+
+from . import filing, followups
+from .lint import lint, required_severity
+from .models import Escalation, Ticket
+from .redact import redactor_for
+from .render import render_markdown
+from .server_content import inline_schema
+from .server_results import (
+    FilingToolResult,
+    FollowupsResult,
+    LintResult,
+    RecordResult,
+    RenderResult,
+)
+from .server_tools import (
+    MAX_FOLLOWUPS,
+    READ_ONLY,
+    SCHEMA_HINT,
+    EscalationArg,
+    answer,
+    chunk,
+    describe,
+    fixable,
+    in_range,
+    parse_now,
+    validated,
+    when,
+    with_store,
+)
+from .store import EscalationStore
+from .tables import pipe_table
+
+if TYPE_CHECKING:
+    from .server import Runtime
+
+
+def register_action_tools(server: MCPServer[Any], runtime: Runtime) -> None:
+    """Add the gate, renderer, follow-up and filing tools to ``server``."""
+    _draft_tools(server, runtime)
+    _followthrough_tools(server, runtime)
+
+
+# -- drafting: the quality gate and the template ---------------------------------------------
+
+
+def _draft_tools(server: MCPServer[Any], runtime: Runtime) -> None:
+    closed = ToolAnnotations(open_world_hint=False, **READ_ONLY)
+
+    @server.tool(
+        name="lint_escalation",
+        title="Check an escalation draft",
+        annotations=closed,
+        description=(
+            "Run the quality gate on an escalation draft (a JSON object in the shape of the "
+            "escalation://schema resource): is every number quantified and cited, is the "
+            "severity what the rubric requires, is the route right, are the reproduction "
+            "and the asks specific. Returns each finding with its field and the fix; errors "
+            "block the escalation, warnings do not. It never changes the draft and is not a "
+            "renderer. Use it before showing or filing a draft "
+            "and again after fixing. Next: render_escalation."
+        ),
+    )
+    async def lint_escalation(escalation: EscalationArg) -> Annotated[CallToolResult, LintResult]:
+        draft = validated(escalation, Escalation, "escalation", SCHEMA_HINT)
+        with fixable(runtime):
+            report = lint(draft, runtime.playbook)
+            needed = required_severity(draft, runtime.playbook)
+        model = LintResult(
+            ok=report.ok,
+            errors=len(report.errors),
+            warnings=len(report.warnings),
+            required_severity=needed.value,
+            findings=report.findings,
+        )
+        verdict = "passed" if report.ok else "failed"
+        lines = [
+            f"Quality gate {verdict}: {model.errors} error(s), {model.warnings} warning(s); "
+            f"the rubric requires at least {needed.value}."
+        ]
+        if report.findings:
+            rows = [[f.level, f.rule, f.field, f.message, f.hint] for f in report.findings]
+            lines += [
+                "",
+                pipe_table(
+                    ["level", "rule", "field", "problem", "fix"],
+                    rows,
+                    max_rows=len(rows),
+                    max_cell=200,
+                ),
+            ]
+        return answer(model, "\n".join(lines))
+
+    @server.tool(
+        name="render_escalation",
+        title="Render an escalation",
+        annotations=closed,
+        description=(
+            "Render an escalation (JSON in the shape of escalation://schema) as markdown in "
+            "the template: `internal` (everything) or `public` (customer names, emails, "
+            "keys replaced by placeholders, revenue and churn withheld: what may leave the "
+            "company). Pass the ticket with `public` so the customer's names are replaced "
+            "too. Long documents come in parts: call again with the given offset. Use it "
+            "after lint_escalation passes, not to check a draft. Next: share the internal "
+            "text with the team, or file a stored escalation with file_escalation."
+        ),
+    )
+    async def render_escalation(
+        escalation: EscalationArg,
+        flavour: Annotated[
+            Literal["internal", "public"], describe("internal (full) or public (redacted).")
+        ] = "internal",
+        ticket: Annotated[
+            dict[str, Any] | None,
+            WithJsonSchema({"anyOf": [inline_schema(Ticket), {"type": "null"}]}),
+            describe("The ticket, so the public flavour replaces the customer's names."),
+        ] = None,
+        offset: Annotated[int, describe("Character offset of the part to return.")] = 0,
+    ) -> Annotated[CallToolResult, RenderResult]:
+        if offset < 0:
+            raise ToolError(f"offset {offset} is negative — use 0 or the next_offset given")
+        draft = validated(escalation, Escalation, "escalation", SCHEMA_HINT)
+        source = validated(ticket, Ticket, "ticket", "pass a Ticket object") if ticket else None
+        with fixable(runtime):
+            if flavour == "public":
+                redactor = redactor_for(
+                    source,
+                    runtime.secrets,
+                    keep_project_ids=runtime.settings.keep_project_ids,
+                )
+                text = render_markdown(draft, "public", redactor=redactor)
+            else:
+                text = render_markdown(draft, "internal")
+        part, next_offset = chunk(text, offset)
+        model = RenderResult(
+            flavour=flavour,
+            markdown=part,
+            offset=offset,
+            total_chars=len(text),
+            next_offset=next_offset,
+        )
+        shown = part
+        if next_offset is not None:
+            shown += (
+                f"\n\n… part ends at character {next_offset} of {len(text)}: call "
+                f"render_escalation again with offset={next_offset}."
+            )
+        return answer(model, shown)
+
+
+# -- follow-through: follow-ups and filing --------------------------------------------------
+
+
+def _followthrough_tools(server: MCPServer[Any], runtime: Runtime) -> None:
+    @server.tool(
+        name="list_followups",
+        title="List due follow-ups",
+        annotations=ToolAnnotations(open_world_hint=False, **READ_ONLY),
+        description=(
+            "List the follow-ups of stored open escalations by their severity's cadence, "
+            "soonest (most overdue) first: whether the team check or the customer update is "
+            "upcoming, due or overdue, where to follow up and what to do. Use it to see what "
+            "needs attention today; set due_only to skip upcoming ones. Not for recording a "
+            "follow-up (record_followup). Next: do the follow-"
+            "up, then record_followup."
+        ),
+    )
+    async def list_followups(
+        due_only: Annotated[bool, describe("Only follow-ups that are due or overdue.")] = False,
+        limit: Annotated[int, describe("Follow-ups to return (1-100).")] = 20,
+        offset: Annotated[int, describe("Follow-ups to skip (for the next page).")] = 0,
+        now: Annotated[str | None, describe("Treat this ISO time as now (default: now).")] = None,
+    ) -> Annotated[CallToolResult, FollowupsResult]:
+        in_range("limit", limit, 1, MAX_FOLLOWUPS)
+        if offset < 0:
+            raise ToolError(f"offset {offset} is negative — use 0 or the next_offset given")
+        moment = parse_now(now)
+        with fixable(runtime):
+            items = await anyio.to_thread.run_sync(
+                lambda: with_store(
+                    runtime,
+                    lambda store: followups.list_followups(
+                        store, moment, due_only=due_only, playbook=runtime.playbook
+                    ),
+                )
+            )
+        page = items[offset : offset + limit]
+        next_offset = offset + limit if len(items) > offset + limit else None
+        model = FollowupsResult(
+            now=moment, total=len(items), followups=page, offset=offset, next_offset=next_offset
+        )
+        if not items:
+            text = "Nothing due." if due_only else "No open escalations."
+        else:
+            rows = [
+                [
+                    f.state,
+                    f.escalation_id,
+                    f.severity.value,
+                    "team check" if f.kind == "team" else "customer update",
+                    when(f.due_at),
+                    when(f.deadline),
+                    f.action,
+                ]
+                for f in page
+            ]
+            text = "\n".join(
+                [
+                    f"{len(items)} follow-up(s) as of {when(moment)}, soonest first:",
+                    "",
+                    pipe_table(
+                        ["state", "escalation", "severity", "what", "due", "overdue after", "do"],
+                        rows,
+                        max_rows=limit,
+                        max_cell=240,
+                    ),
+                ]
+            )
+            if next_offset is not None:
+                text += f"\nMore: call list_followups again with offset={next_offset}."
+        return answer(model, text)
+
+    @server.tool(
+        name="record_followup",
+        title="Record a follow-up, close or downgrade",
+        annotations=ToolAnnotations(
+            read_only_hint=False,
+            destructive_hint=False,
+            idempotent_hint=False,
+            open_world_hint=False,
+        ),
+        description=(
+            "Record what happened on a stored escalation (ESC-<n>) and restart its follow-up "
+            "clock: action `update` with a note after checking with the team (kind team), "
+            "updating the customer (kind customer) or both; `close` with a playbook close "
+            "reason id; `downgrade` with `to` (High or Medium) and a downgrade reason id "
+            "(support-can-fix, workaround-unblocks, problem-stopped, severity-lowered; a "
+            "wrong id lists the valid ones). Writes to the escalation's log; do not use it "
+            "to draft. Next: list_followups."
+        ),
+    )
+    async def record_followup(
+        escalation_id: Annotated[str, describe("The stored escalation, e.g. ESC-1.")],
+        action: Annotated[
+            Literal["update", "close", "downgrade"], describe("What to record.")
+        ] = "update",
+        note: Annotated[str, describe("What was learned or said (required for update).")] = "",
+        kind: Annotated[
+            Literal["team", "customer", "both"], describe("For update: which follow-up this was.")
+        ] = "team",
+        reason: Annotated[
+            str | None, describe("For close/downgrade: a playbook criterion id.")
+        ] = None,
+        to: Annotated[str | None, describe("For downgrade: the lower severity.")] = None,
+        now: Annotated[str | None, describe("When it happened (ISO; default now).")] = None,
+    ) -> Annotated[CallToolResult, RecordResult]:
+        moment = parse_now(now)
+        book = runtime.playbook
+        if action in ("close", "downgrade") and not (reason and reason.strip()):
+            allowed = ", ".join(c.id for c in book.close_criteria if action in c.applies_to)
+            raise ToolError(f"{action} needs a reason — pass reason as one of: {allowed}")
+        if action == "downgrade" and not (to and to.strip()):
+            raise ToolError("downgrade needs `to` — pass the lower severity, High or Medium")
+
+        def run(store: EscalationStore) -> RecordResult:
+            criterion: str | None = None
+            steps: list[str] = []
+            if action == "update":
+                stored = followups.record_update(
+                    store, escalation_id, note, moment, kind=kind, playbook=book
+                )
+            elif action == "close":
+                closed = followups.close(
+                    store, escalation_id, reason or "", moment, note=note, playbook=book
+                )
+                stored, criterion, steps = (
+                    closed.escalation,
+                    closed.criterion.text,
+                    closed.closing_steps,
+                )
+            else:
+                stored = followups.downgrade(
+                    store,
+                    escalation_id,
+                    to or "",
+                    reason or "",
+                    moment,
+                    note=note,
+                    playbook=book,
+                    extra_secrets=tuple(runtime.secrets),
+                    keep_project_ids=runtime.settings.keep_project_ids,
+                )
+                criterion = book.criterion((reason or "").strip(), "downgrade").text
+            return RecordResult(
+                escalation_id=stored.id,
+                action=action,
+                status=stored.status.value,
+                severity=stored.severity,
+                next_team_check=stored.schedule.team_due,
+                next_customer_update=stored.schedule.customer_due,
+                criterion=criterion,
+                closing_steps=steps,
+            )
+
+        with fixable(runtime):
+            model = await anyio.to_thread.run_sync(lambda: with_store(runtime, run))
+        lines = [
+            f"Recorded {action} on {model.escalation_id}: status {model.status}, severity "
+            f"{model.severity}.",
+        ]
+        if model.criterion:
+            lines.append(f"Reason: {model.criterion}")
+        if action != "close":
+            lines.append(f"Next team check: {when(model.next_team_check)}")
+            lines.append(f"Next customer update: {when(model.next_customer_update)}")
+        if model.closing_steps:
+            lines += ["Now:"] + [f"{n}. {s}" for n, s in enumerate(model.closing_steps, 1)]
+        return answer(model, "\n".join(lines))
+
+    @server.tool(
+        name="file_escalation",
+        title="File an escalation on GitHub",
+        annotations=ToolAnnotations(
+            read_only_hint=False,
+            destructive_hint=False,
+            idempotent_hint=True,
+            open_world_hint=True,
+        ),
+        description=(
+            "File a stored escalation (ESC-<n>) as a GitHub issue in its route's repository "
+            "with the playbook's labels. Without confirm it is a dry run: it shows exactly "
+            "what would be sent (repository, title, labels, redacted body) and sends nothing. "
+            "Only with confirm: true, after a person has read the dry run, is the issue "
+            "created (needs GITHUB_TOKEN). Filing is idempotent: a second call links the "
+            "existing issue. Security and other private routes are never filed publicly: "
+            "they are refused and marked for their private channel. Next: list_followups."
+        ),
+    )
+    async def file_escalation(
+        escalation_id: Annotated[str, describe("The stored escalation, e.g. ESC-1.")],
+        confirm: Annotated[
+            bool, describe("true to really create the issue; false (default) for a dry run.")
+        ] = False,
+        body_offset: Annotated[int, describe("Character offset of the body part to show.")] = 0,
+    ) -> Annotated[CallToolResult, FilingToolResult]:
+        if body_offset < 0:
+            raise ToolError(f"body_offset {body_offset} is negative — use 0 or the offset given")
+        settings = runtime.settings
+        with fixable(runtime):
+            store = EscalationStore.in_data_dir(settings.data_dir)
+            try:
+                stored = store.get(escalation_id)
+                plan = filing.plan_for_stored(
+                    stored,
+                    runtime.playbook,
+                    extra_secrets=runtime.secrets,
+                    keep_project_ids=settings.keep_project_ids,
+                )
+                result = None
+                if confirm:
+                    result = await _send(runtime, plan, store, stored.id)
+            finally:
+                store.close()
+        body, next_offset = chunk(plan.body, body_offset)
+        model = FilingToolResult(
+            escalation_id=stored.id,
+            sent=result is not None and result.outcome in ("created", "found_existing"),
+            outcome="dry_run" if result is None else result.outcome,
+            repo=plan.repo,
+            endpoint=plan.endpoint(),
+            title=plan.title,
+            labels=plan.labels,
+            body=body,
+            body_chars=len(plan.body),
+            body_offset=body_offset,
+            body_next_offset=next_offset,
+            private_channel=plan.private_channel,
+            blockers=plan.blockers,
+            warnings=plan.warnings,
+            issue_url=result.issue_url if result else stored.issue_url,
+            issue_number=result.issue_number if result else stored.issue_number,
+            warning=(result.warning if result else None)
+            or (filing.security_warning(plan) if plan.private_channel else None),
+        )
+        return answer(model, _filing_text(model))
+
+
+async def _send(
+    runtime: Runtime, plan: filing.FilingPlan, store: EscalationStore, escalation_id: str
+) -> filing.FilingResult:
+    transport = runtime.github_transport
+    if transport is None:
+        return await filing.file_escalation(
+            plan, store=store, escalation_id=escalation_id, token=runtime.settings.github_token
+        )
+    async with httpx2.AsyncClient(transport=transport) as client:
+        return await filing.file_escalation(
+            plan,
+            store=store,
+            escalation_id=escalation_id,
+            token=runtime.settings.github_token,
+            client=client,
+            wait=runtime.github_wait,
+        )
+
+
+def _filing_text(model: FilingToolResult) -> str:
+    if model.outcome == "refused" or (model.outcome == "dry_run" and model.private_channel):
+        return (
+            f"WARNING: {model.warning}\nNothing was sent to GitHub. Hand {model.escalation_id} "
+            f"to the team via {model.private_channel}."
+        )
+    if model.outcome in ("created", "found_existing", "already_filed"):
+        verb = {
+            "created": "Filed",
+            "found_existing": "Already on GitHub (linked, no duplicate filed)",
+            "already_filed": "Already filed",
+        }[model.outcome]
+        return f"{verb}: {model.issue_url}\n{model.escalation_id} is now tracked by list_followups."
+    if model.issue_url:
+        return f"{model.escalation_id} is already filed: {model.issue_url} (nothing would be sent)."
+    lines = [
+        f"Dry run for {model.escalation_id}: nothing was sent. With confirm: true this is sent:",
+        "",
+        f"POST {model.endpoint}",
+        f"repo: {model.repo}",
+        f"title: {model.title}",
+        f"labels: {', '.join(model.labels)}",
+        "body:",
+        model.body,
+    ]
+    if model.body_next_offset is not None:
+        lines.append(
+            f"… body continues at character {model.body_next_offset} of {model.body_chars}: "
+            f"call again with body_offset={model.body_next_offset}."
+        )
+    lines += [f"Check: {w}" for w in model.warnings]
+    lines += [f"Would not be sent: {b}" for b in model.blockers]
+    return "\n".join(lines)
