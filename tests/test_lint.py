@@ -235,6 +235,7 @@ def test_medium_customer_update_allows_business_days(example_escalation: Escalat
         ("posthog-js 1.201.0 since 2026-11-14 09:12 [E1] #2871", []),
         ("iOS17 and 5xx errors on ^1.83.0 in 2026", []),
         ("0.5% of sessions", ["0.5%"]),
+        ("since Nov 18 and 3rd December, UTF-8 body, 40 orgs", ["40"]),
     ],
 )
 def test_counts_ignore_versions_dates_and_ids(text: str, numbers: list[str]) -> None:

@@ -92,12 +92,15 @@ def _this(rule_id: str) -> Rule:
 
 _CITATION = re.compile(r"\[(E\d+(?:\s*,\s*E\d+)*)\]")
 _NOT_A_COUNT = re.compile(
-    r"\bE\d+\b"  # evidence ids
+    r"(?i)\bE\d+\b"  # evidence ids
     r"|#\d+"  # issue numbers
     r"|\bv?\d+(?:\.\d+){2,}[\w.+-]*"  # versions such as 1.201.0
     r"|[\^~<>=]=?\s*\d+(?:\.\d+)*"  # version ranges such as ^1.83 or >=2
     r"|\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?Z?)?"  # dates and timestamps
     r"|\b\d{1,2}:\d{2}(?::\d{2})?\b"  # clock times
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?\b"
+    r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b"
+    r"|\b[A-Za-z]+-\d+\b"  # names such as UTF-8 or ES-2015
     r"|\b\w*[A-Za-z_]\w*\d\w*\b|\b\d+[A-Za-z_]\w*\b"  # tokens mixing letters and digits
     r"|\b(?:19|20)\d{2}\b"  # bare years
     r"|[\w.-]+/[\w.-]+"  # repositories and paths

@@ -54,6 +54,10 @@ class Outcome(BaseModel):
     fell_back: bool = Field(
         default=False, description="The Claude drafter failed and the offline drafter wrote it"
     )
+    unavailable: bool = Field(
+        default=False,
+        description="It fell back because the model API was down or rate limited",
+    )
     notes: list[str] = Field(
         default_factory=list, description="What the drafter decided or overrode, and why"
     )

@@ -129,12 +129,13 @@ async def escalate(
                 drafted.revised,
             )
             notes, fell_back = list(drafted.notes), drafted.fell_back
+            unavailable = drafted.unavailable
         else:
             from .drafting.offline import draft_offline
 
             escalation = draft_offline(ticket, triage, signals, pack, book, now=clock)
             tool_calls, usage, revised = [], None, False
-            notes, fell_back = [], False
+            notes, fell_back, unavailable = [], False, False
         stages["draft"] = time.perf_counter() - mark
     finally:
         if owned:
@@ -154,6 +155,7 @@ async def escalate(
         public_markdown=render_markdown(escalation, "public", redactor=redactor),
         revised=revised,
         fell_back=fell_back,
+        unavailable=unavailable,
         notes=notes,
     )
     if usage is not None:

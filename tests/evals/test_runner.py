@@ -301,6 +301,7 @@ async def test_a_claude_fallback_because_the_api_was_down_is_an_infrastructure_e
             return outcome.model_copy(
                 update={
                     "fell_back": True,
+                    "unavailable": True,
                     "notes": [
                         "the Anthropic API could not be reached (APIConnectionError); the "
                         "offline drafter wrote this escalation"
@@ -328,9 +329,12 @@ def test_a_fallback_for_another_reason_is_not_an_infrastructure_error() -> None:
     )
     assert fell_back_on_infra(outcome) is None
     overloaded = outcome.model_copy(
-        update={"notes": ["the Anthropic API failed (529); the offline drafter wrote this"]}
+        update={
+            "unavailable": True,
+            "notes": ["the Anthropic API failed (529); the offline drafter wrote this"],
+        }
     )
-    assert fell_back_on_infra(overloaded) is not None
+    assert fell_back_on_infra(overloaded) == overloaded.notes[0]
 
 
 async def test_the_judge_verdict_is_recorded_and_reported_apart_from_the_pass(

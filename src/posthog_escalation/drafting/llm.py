@@ -77,6 +77,8 @@ class DraftResult:
         usage: Model turns, tool calls, tokens and approximate cost.
         revised: The gate sent the draft back once.
         fell_back: The offline drafter's escalation was used; ``notes`` says why.
+        unavailable: It fell back because the API was down or rate limited (an
+            infrastructure failure, not a drafting one).
         notes: Where the model's proposal was overruled, and why a session fell back.
         stage_seconds: Wall time by stage: ``baseline`` (offline rules), ``setup`` (MCP
             server, in-process client, tool list, task message), ``model`` (waiting for
@@ -89,6 +91,7 @@ class DraftResult:
     usage: Usage = field(default_factory=Usage)
     revised: bool = False
     fell_back: bool = False
+    unavailable: bool = False
     notes: list[str] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -292,11 +295,13 @@ class _Session:
             stage_seconds={k: round(v, 6) for k, v in stages.items()},
         )
 
-    def fallback(self, reason: str) -> DraftResult:
+    def fallback(self, reason: str, *, unavailable: bool = False) -> DraftResult:
         log.warning("Claude drafter fell back to the offline drafter: %s", reason)
         self.overruled = []
         self.notes.append(f"{reason}; the offline drafter wrote this escalation")
-        return self.result(self.baseline, fell_back=True)
+        result = self.result(self.baseline, fell_back=True)
+        result.unavailable = unavailable
+        return result
 
     async def turn(self, thread: Any, iterations: int) -> tuple[DraftAnswer | None, str | None]:
         mark = time.perf_counter()
@@ -372,9 +377,14 @@ class _Session:
             error = _config_error(exc, self.limits.model)
             if error is not None:
                 return error
-            return self.fallback(f"the Anthropic API failed ({exc.status_code})")
+            unavailable = exc.status_code == 429 or exc.status_code >= 500
+            return self.fallback(
+                f"the Anthropic API failed ({exc.status_code})", unavailable=unavailable
+            )
         except anthropic.APIConnectionError as exc:
-            return self.fallback(f"the Anthropic API could not be reached ({type(exc).__name__})")
+            return self.fallback(
+                f"the Anthropic API could not be reached ({type(exc).__name__})", unavailable=True
+            )
 
 
 async def draft_with_claude(

@@ -13,7 +13,6 @@ reaches it.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,21 +59,14 @@ INFRA_ERRORS: tuple[type[BaseException], ...] = (
 )
 """Errors that say a service was unavailable, not that the escalation was wrong."""
 
-UNREACHABLE_NOTE = re.compile(
-    r"Anthropic API (?:could not be reached|failed \((?:429|5\d\d)\))", re.IGNORECASE
-)
-"""How the Claude drafter's fallback note says the API was down or rate limited (it then
-hands in the offline drafter's escalation, which says nothing about the model)."""
-
 Escalate = Callable[..., object]
 
 
 def fell_back_on_infra(outcome: Outcome) -> str | None:
     """The note saying the Claude drafter fell back because the API was unavailable."""
-    if not getattr(outcome, "fell_back", False):
+    if not (outcome.fell_back and outcome.unavailable):
         return None
-    notes = getattr(outcome, "notes", [])
-    return next((n for n in notes if UNREACHABLE_NOTE.search(n)), None)
+    return next(iter(outcome.notes), "the model API was unavailable")
 
 
 @dataclass
