@@ -40,6 +40,7 @@ from posthog_escalation.models import (
     SdkVersion,
     Ticket,
 )
+from posthog_escalation.playbook import default_playbook
 from posthog_escalation.redact import Redactor
 from posthog_escalation.store import EscalationStore, Status, store_escalation
 
@@ -165,7 +166,7 @@ def test_the_plan_names_the_route_repo_playbook_labels_and_a_redacted_title_and_
     assert plan.endpoint() == "https://api.github.com/repos/PostHog/posthog-js/issues"
 
 
-def test_a_mobile_sdk_bug_goes_to_the_sdk_repository_with_the_mobile_labels(
+def test_filing_uses_the_escalations_repo_and_labels_and_warns_on_a_mismatch(
     example_escalation: Escalation,
 ) -> None:
     mobile = _route(example_escalation, "sdk_bug").model_copy(
@@ -176,8 +177,29 @@ def test_a_mobile_sdk_bug_goes_to_the_sdk_repository_with_the_mobile_labels(
         }
     )
     plan = plan_filing(mobile, Redactor())
+    assert (plan.repo, plan.labels) == ("PostHog/posthog-js", mobile.routing.labels)
+    assert "the playbook routes 'sdk_bug' for this SDK to PostHog/posthog-ios" in plan.warnings[0]
+
+
+def test_a_mobile_sdk_bug_goes_to_the_sdk_repository_with_the_mobile_labels(
+    example_escalation: Escalation,
+) -> None:
+    book = default_playbook()
+    route = book.route("sdk_bug")
+    mobile = _route(example_escalation, "sdk_bug").model_copy(
+        update={
+            "affected_repo": book.repo_for(route, "posthog-ios"),
+            "reproduction": Reproduction(
+                environment=Environment(sdks=[SdkVersion(name="posthog-ios", version="3.19.4")])
+            ),
+            "routing": example_escalation.routing.model_copy(
+                update={"route": "sdk_bug", "labels": book.labels_for(route, "posthog-ios")}
+            ),
+        }
+    )
+    plan = plan_filing(mobile, Redactor())
     assert (plan.repo, plan.labels) == ("PostHog/posthog-ios", ["bug", "feature/mobile"])
-    assert "the escalation names PostHog/posthog-js as affected repo" in plan.warnings[0]
+    assert not plan.warnings
 
 
 def test_the_customer_is_redacted_from_the_title_too(example_escalation: Escalation) -> None:

@@ -186,3 +186,33 @@ def test_a_documented_behaviour_with_a_bad_pattern_is_refused(tmp_path: Path) ->
     path = _write_variant(tmp_path, 'all = ["replay|recording",', 'all = ["replay(|recording",')
     with pytest.raises(PlaybookError, match="not a valid regular expression"):
         load_playbook(path)
+
+
+@pytest.mark.parametrize(
+    ("route", "sdk", "text", "repo"),
+    [
+        (
+            "feature_flags",
+            "posthog-python",
+            "local evaluation returns the wrong value",
+            "PostHog/posthog-python",
+        ),
+        ("feature_flags", "posthog-python", "gets the wrong value from /flags", "PostHog/posthog"),
+        ("feature_flags", "posthog-js", "bootstrapped flags are overwritten", "PostHog/posthog-js"),
+        ("surveys", "posthog-js", "the survey popover appears twice", "PostHog/posthog-js"),
+        ("surveys", "posthog-js", "the CSV export lacks answers", "PostHog/posthog"),
+        ("surveys", None, "the survey popover appears twice", "PostHog/posthog"),
+        ("sdk_bug", "posthog-android", "crashes in setup", "PostHog/posthog-android"),
+    ],
+)
+def test_problems_that_live_in_the_sdk_go_to_its_repository(
+    route: str, sdk: str | None, text: str, repo: str
+) -> None:
+    book = default_playbook()
+    assert book.repo_for(book.route(route), sdk, text) == repo
+
+
+def test_a_route_with_a_bad_sdk_side_pattern_is_refused(tmp_path: Path) -> None:
+    path = _write_variant(tmp_path, 'sdk_side = ["\\\\bpopover', 'sdk_side = ["(\\\\bpopover')
+    with pytest.raises(PlaybookError, match="not a valid regular expression"):
+        load_playbook(path)

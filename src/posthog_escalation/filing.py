@@ -161,9 +161,7 @@ def plan_filing(
     """
     playbook = playbook or default_playbook()
     route = playbook.route(escalation.routing.route)
-    sdks = escalation.reproduction.environment.sdks
-    sdk = sdks[0].name if sdks else None
-    repo = playbook.repo_for(route, sdk)
+    repo = escalation.affected_repo
     key = key or idempotency_key(escalation.ticket_id)
     title = _clip(" ".join(redactor(escalation.summary).split()), MAX_TITLE, "…")
     public = render_markdown(escalation, "public", redactor=redactor).rstrip()
@@ -179,10 +177,12 @@ def plan_filing(
         private = route.channel
     if escalation.severity is Severity.CRITICAL and route.key != "security":
         warnings.append("Critical severity: make sure no customer data is exposed in the body")
-    if escalation.affected_repo != repo:
+    sdks = escalation.reproduction.environment.sdks
+    routed = playbook.repo_for(route, sdks[0].name if sdks else None)
+    if routed != repo and not route.sdk_side:
         warnings.append(
-            f"the escalation names {escalation.affected_repo} as affected repo; the playbook "
-            f"routes '{route.key}' to {repo}"
+            f"filing in {repo}, the escalation's affected repo; the playbook routes "
+            f"'{route.key}' for this SDK to {routed}"
         )
     if escalation.recommendation == "resolve_in_support":
         blockers.append(
@@ -192,7 +192,7 @@ def plan_filing(
         ticket_id=escalation.ticket_id,
         repo=repo,
         title=title,
-        labels=playbook.labels_for(route, sdk),
+        labels=list(escalation.routing.labels) or playbook.labels_for(route),
         body=body,
         idempotency_key=key,
         route=route.key,

@@ -47,6 +47,15 @@ MOBILE_SDKS = frozenset(
 )
 
 
+def _compiled(patterns: list[str]) -> list[str]:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"'{pattern}' is not a valid regular expression: {exc}") from None
+    return patterns
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -91,6 +100,16 @@ class Route(_Strict):
     mobile_labels: list[str] = Field(default_factory=list)
     context: list[str] = Field(min_length=1)
     keywords: list[str] = Field(default_factory=list)
+    sdk_side: list[str] = Field(
+        default_factory=list,
+        description="Patterns of problems that live in the SDK itself; they go to the SDK's "
+        "repository even though the route's own repository is another",
+    )
+
+    @field_validator("sdk_side")
+    @classmethod
+    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
+        return _compiled(patterns)
 
 
 class FollowUpCadence(_Strict):
@@ -123,12 +142,7 @@ class DocumentedBehaviour(_Strict):
     @field_validator("all", "none")
     @classmethod
     def _compiles(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"'{pattern}' is not a valid regular expression: {exc}") from None
-        return patterns
+        return _compiled(patterns)
 
     def matches(self, text: str) -> bool:
         """True when every ``all`` pattern and no ``none`` pattern matches ``text``."""
@@ -200,10 +214,15 @@ class Playbook(_Strict):
             known = ", ".join(sorted(self.routes))
             raise PlaybookError(f"unknown route '{key}'", f"use one of: {known}") from None
 
-    def repo_for(self, route: Route, sdk: str | None = None) -> str:
-        """The repository an escalation on ``route`` is filed in, given the SDK if known."""
-        if route.sdk_repo and sdk:
-            return self.sdk_repos.get(sdk.lower(), route.repo)
+    def repo_for(self, route: Route, sdk: str | None = None, text: str = "") -> str:
+        """The repository the fix belongs in: the SDK's own when the route files in SDK
+        repositories, or when ``text`` (the ticket) describes a problem that lives in the
+        SDK (the route's ``sdk_side`` patterns); else the route's repository."""
+        if sdk:
+            owner = self.sdk_repos.get(sdk.lower())
+            in_sdk = any(re.search(p, text, re.IGNORECASE) for p in route.sdk_side)
+            if owner and (route.sdk_repo or in_sdk):
+                return owner
         return route.repo
 
     def labels_for(self, route: Route, sdk: str | None = None) -> list[str]:

@@ -10,7 +10,6 @@ import pytest
 
 from posthog_escalation.backends import Backends
 from posthog_escalation.config import Settings
-from posthog_escalation.drafting.offline import affected_repo
 from posthog_escalation.evals.cases import load_case
 from posthog_escalation.evals.runner import run_trial
 from posthog_escalation.lint import counts_in
@@ -24,7 +23,6 @@ from posthog_escalation.models import (
 )
 from posthog_escalation.outcome import Outcome
 from posthog_escalation.pipeline import escalate
-from posthog_escalation.playbook import default_playbook
 from posthog_escalation.signals import Signals, extract_signals
 from posthog_escalation.tools.hogql import LocalHogQL
 
@@ -243,32 +241,6 @@ async def test_every_committed_eval_case_passes_the_gate_with_the_expected_decis
 
 def _signals(subject: str, body: str) -> Signals:
     return extract_signals(Ticket(id="T", subject=subject, body=body))
-
-
-def test_a_flag_evaluated_locally_in_an_sdk_belongs_to_that_sdk() -> None:
-    book = default_playbook()
-    local = _signals(
-        "Flag wrong with local evaluation",
-        "posthog-python 6.7.2 evaluates flags locally and gets the condition wrong.",
-    )
-    assert affected_repo("feature_flags", local, book) == "PostHog/posthog-python"
-    remote = _signals(
-        "Flag rollout wrong", "posthog-python 6.7.2 gets the wrong value from /flags."
-    )
-    assert affected_repo("feature_flags", remote, book) == "PostHog/posthog"
-
-
-def test_how_a_survey_is_displayed_belongs_to_the_sdk_that_renders_it() -> None:
-    book = default_playbook()
-    shown = _signals("Survey popover shows twice", "With posthog-js 1.204.0 it appears twice.")
-    assert affected_repo("surveys", shown, book) == "PostHog/posthog-js"
-    export = _signals("Survey export incomplete", "With posthog-js 1.204.0 the CSV lacks answers.")
-    assert affected_repo("surveys", export, book) == "PostHog/posthog"
-
-
-def test_a_route_with_sdk_repositories_uses_the_sdk_named() -> None:
-    crash = _signals("Crash on launch", "posthog-android 3.21.0 crashes in setup.")
-    assert affected_repo("sdk_bug", crash, default_playbook()) == "PostHog/posthog-android"
 
 
 async def test_a_posthog_side_failure_does_not_ask_for_the_customers_sdk(

@@ -168,7 +168,7 @@ def assemble(
         severity=severity,
         severity_rationale=rationale,
         product_area=product.area,
-        affected_repo=playbook.repo_for(product, sdk),
+        affected_repo=playbook.repo_for(product, sdk, signals.text),
         date=baseline.date,
         created_at=baseline.created_at,
         recommendation=answer.recommendation,

@@ -742,36 +742,6 @@ def _context(
     return items
 
 
-SDK_SIDE: dict[str, re.Pattern[str]] = {
-    "feature_flags": re.compile(
-        r"\blocal(?:ly)?[ _-]?evaluat\w*|\bbootstrap\w*|\bpersonal[ _]api[ _]key\b",
-        re.IGNORECASE,
-    ),
-    "surveys": re.compile(
-        r"\bpopover\b|\b(?:shown|shows|showing|appears?|rendered|displayed) twice\b|"
-        r"\b(?:not|never|doesn'?t|don'?t) (?:show|appear|render|display)\w*|\bwidget\b",
-        re.IGNORECASE,
-    ),
-}
-"""Per route without its own SDK repository: the problems that live in the SDK itself
-(flags evaluated locally or bootstrapped in the SDK; how a survey is displayed), which go
-to the SDK's repository as the playbook's channel describes."""
-
-
-def affected_repo(route_key: str, signals: Signals, playbook: Playbook) -> str:
-    """The repository the fix belongs in: the route's, or the named SDK's when the route
-    files in SDK repositories or the problem lives in the SDK (:data:`SDK_SIDE`)."""
-    route = playbook.route(route_key)
-    sdk = signals.primary_sdk
-    package = sdk.package if sdk else None
-    side = SDK_SIDE.get(route_key)
-    if package and side is not None and side.search(signals.text):
-        owner = playbook.sdk_repos.get(package.lower())
-        if owner:
-            return owner
-    return playbook.repo_for(route, package)
-
-
 def _rationale(rules: list[str], severity: Severity, pack: EvidencePack) -> str:
     if rules:
         return "; ".join(rules)
@@ -821,7 +791,7 @@ def draft_offline(
         severity=severity,
         severity_rationale=_rationale([r.message.rstrip(".") for r in rules], severity, pack),
         product_area=product.area,
-        affected_repo=affected_repo(product_key, signals, playbook),
+        affected_repo=playbook.repo_for(product, sdk.package if sdk else None, signals.text),
         date=now.date(),
         created_at=now,
         recommendation=recommendation,
