@@ -121,5 +121,5 @@ def test_demo_runs_end_to_end_and_passes_the_gate(
 ) -> None:
     assert main(["--data-dir", str(tmp_path), "demo", "--out", str(tmp_path / "demo")]) == 0
     captured = capsys.readouterr()
-    assert "## ESCALATION: Session replay" in captured.out
+    assert "## ESCALATION: Session recordings are blank for Safari users" in captured.out
     assert "quality gate: 0 error(s)" in captured.err

@@ -36,7 +36,7 @@ from ..models import (
     Ticket,
     TriageReport,
 )
-from ..playbook import Playbook, add_cadence
+from ..playbook import Playbook, Route, add_cadence
 from ..signals import MISSING_FACT_QUESTIONS, Signals, sentence_with
 from ..tools.incidents import Incident
 
@@ -204,7 +204,10 @@ def _customer_label(ticket: Ticket) -> str:
     return f"{name} ({', '.join(str(x) for x in extras)})" if extras else name
 
 
-def _summary(ticket: Ticket, signals: Signals, pack: EvidencePack, area: str) -> str:
+def _summary(ticket: Ticket, signals: Signals, pack: EvidencePack, product: Route) -> str:
+    """The subject made specific: relative dates resolved, the version and the number of
+    organizations added, and the product area in front unless the subject names it."""
+    area = product.area
     subject = ticket.subject.strip().rstrip(".!?")
     if signals.started_on:
         subject = RELATIVE_SINCE.sub(f"since {signals.started_on:%Y-%m-%d}", subject)
@@ -217,7 +220,11 @@ def _summary(ticket: Ticket, signals: Signals, pack: EvidencePack, area: str) ->
         extras.append(f"{sdk.package} {version}")
     if pack.impact and pack.signature_kind == "exception" and pack.impact.affected_orgs > 1:
         extras.append(f"{pack.impact.affected_orgs} orgs")
-    head = subject if subject.lower().startswith(area.lower()) else f"{area}: {subject}"
+    lowered = subject.lower()
+    named = lowered.startswith(area.lower()) or any(
+        re.search(rf"(?<!\w){re.escape(word.lower())}(?!\w)", lowered) for word in product.keywords
+    )
+    head = subject if named else f"{area}: {subject}"
     text = f"{head} ({', '.join(extras)})" if extras else head
     return _short(text, 160)
 
@@ -787,7 +794,7 @@ def draft_offline(
         reason = f"{pack.documented.explanation} ({url})"
     return Escalation(
         ticket_id=ticket.id,
-        summary=_summary(ticket, signals, pack, product.area),
+        summary=_summary(ticket, signals, pack, product),
         severity=severity,
         severity_rationale=_rationale([r.message.rstrip(".") for r in rules], severity, pack),
         product_area=product.area,
