@@ -23,3 +23,11 @@ def test_every_package_under_src_is_listed_in_pyproject() -> None:
 def test_the_prompts_the_drafters_load_exist() -> None:
     names = {p.stem for p in (ROOT / "prompts").glob("*.md")}
     assert {"system", "draft", "revise"} <= names
+
+
+def test_the_public_api_resolves_every_name_in_all() -> None:
+    import posthog_escalation
+
+    for name in posthog_escalation.__all__:
+        assert getattr(posthog_escalation, name) is not None, name
+    assert posthog_escalation.escalate.__module__ == "posthog_escalation.pipeline"

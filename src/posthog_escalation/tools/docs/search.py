@@ -40,7 +40,7 @@ class RankingParams:
     a candidate's score per literal match (capped).
 
     The title field also holds the page's URL path words. Defaults were chosen on the odd
-    half of benchmarks/data/docs_queries.yaml only (see docs/perf/docs.md).
+    half of benchmarks/data/docs_queries.yaml only (see docs/performance.md, "Docs search").
     """
 
     k1: float = 1.2
