@@ -45,3 +45,26 @@ def demo_backends(demo_world: LocalHogQL, shipped_docs: DocsIndex) -> Backends:
 def demo_request() -> EscalationRequest:
     """The bundled demo ticket and triage report."""
     return load_model(EXAMPLES / "demo_request.yaml", EscalationRequest)
+
+
+NETWORK_SETTINGS = (
+    "ANTHROPIC_API_KEY",
+    "GITHUB_TOKEN",
+    "POSTHOG_API_KEY",
+    "POSTHOG_PROJECT_ID",
+    "POSTHOG_HOST",
+    "POSTHOG_ESCALATION_BACKEND",
+    "POSTHOG_ESCALATION_WORLD",
+    "POSTHOG_ESCALATION_DOCS_DIR",
+    "POSTHOG_ESCALATION_ISSUES_SNAPSHOT",
+    "POSTHOG_ESCALATION_MCP_TOKEN",
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never reach a real service, whatever the machine's environment holds; a
+    developer's .env is not read either (each test runs from its own folder)."""
+    for name in NETWORK_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)

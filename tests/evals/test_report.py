@@ -171,7 +171,7 @@ def test_records_round_trip_through_the_run_folder(tmp_path: Path) -> None:
         ("a", 1, "passed"),
         ("a", 2, "failed"),
     ]
-    assert resolve_run(run.name, tmp_path) == run
+    assert resolve_run(run.name, tmp_path).resolve() == run.resolve()
     name, summaries = load_baseline(run)
     assert name == "20261126-120000" and summaries[0].passes == 1
 
