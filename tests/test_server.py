@@ -132,6 +132,7 @@ async def test_the_prompt_falls_back_to_the_playbook_without_the_skill_folder(
     from posthog_escalation import server_content
 
     monkeypatch.setattr(server_content, "SKILL_DIR", tmp_path)
+    monkeypatch.setattr(server_content, "SKILL_PACKAGE", "posthog_escalation.no_such_skill")
     server_content.skill_text.cache_clear()
     try:
         async with Client(server) as client:

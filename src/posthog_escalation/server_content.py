@@ -26,17 +26,24 @@ from .skill import GENERATED, SKILL_FILE, render_references, template_block
 
 SKILL_DIR = Path(__file__).resolve().parents[2] / "skill"
 """The skill folder of a source checkout (src layout)."""
+SKILL_PACKAGE = "posthog_escalation.skill_files"
+"""The installed skill (the top-level skill/ folder, mapped in by pyproject.toml)."""
 
 _FRONTMATTER = re.compile(r"^---\n.*?\n---\n", re.DOTALL)
 
 
 @cache
 def skill_text() -> str | None:
-    """``SKILL.md`` without its frontmatter, or None when the checkout's skill is absent."""
-    path = SKILL_DIR / SKILL_FILE
-    if not path.is_file():
-        return None
-    return _FRONTMATTER.sub("", path.read_text(encoding="utf-8"), count=1).strip() + "\n"
+    """``SKILL.md`` without its frontmatter: the installed copy (package data mapped from
+    the top-level skill/ folder), else the checkout's, else None."""
+    try:
+        text = (resources.files(SKILL_PACKAGE) / SKILL_FILE).read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        path = SKILL_DIR / SKILL_FILE
+        if not path.is_file():
+            return None
+        text = path.read_text(encoding="utf-8")
+    return _FRONTMATTER.sub("", text, count=1).strip() + "\n"
 
 
 @cache

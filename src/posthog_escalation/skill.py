@@ -311,6 +311,6 @@ def package_skill(skill_dir: Path, destination: Path) -> Path:
     root = frontmatter(text).get("name") or skill_dir.resolve().name
     with zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(skill_dir.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
+            if path.is_file() and path.suffix == ".md":
                 archive.write(path, f"{root}/{path.relative_to(skill_dir)}")
     return destination

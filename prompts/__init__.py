@@ -1,0 +1,1 @@
+"""The prompts, plain markdown; installed as ``posthog_escalation.prompts``."""

@@ -1,0 +1,1 @@
+"""The Claude skill, installed as ``posthog_escalation.skill_files`` for the MCP server."""
