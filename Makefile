@@ -6,10 +6,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test setup lint format bench clean
 
+# The install log is shown only when the install fails (setuptools is chatty about the
+# package-data folders).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "installing posthog-escalation and its dependencies into $(VENV) ..."
+	@$(BIN)/python -m pip install --upgrade pip > $(VENV)/install.log 2>&1 \
+		&& $(BIN)/python -m pip install -e '.[dev]' >> $(VENV)/install.log 2>&1 \
+		|| (cat $(VENV)/install.log; exit 1)
 	touch $(STAMP)
 
 setup: $(STAMP)
