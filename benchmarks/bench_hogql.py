@@ -17,8 +17,6 @@ each run unless ``--reuse``.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -29,6 +27,7 @@ import anyio
 import yaml
 from chdb.session import Session
 
+from machine import machine
 from posthog_escalation.tools.hogql import (
     LocalHogQL,
     build_world,
@@ -43,24 +42,6 @@ from posthog_escalation.tools.hogql.engine import CHDB_FOLDER, get_engine
 SIGNATURE = "event = '$exception' AND properties.$exception_message ILIKE '%adoptedStyleSheets%'"
 DEMO_EVENTS = 259_267  # events in the demo world at scale 1
 SIZES = {"1m": 1_000_000, "10m": 10_000_000}
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem_kb = next(
-            int(line.split()[1])
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        )
-        ram = f"{mem_kb / 1024 / 1024:.0f} GiB RAM"
-    except (OSError, StopIteration):
-        ram = "unknown RAM"
-    return f"{os.cpu_count()} cores ({cpu}), {ram}, Python {platform.python_version()}"
 
 
 def pct(values: list[float], q: float) -> float:

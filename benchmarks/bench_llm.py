@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -38,6 +36,7 @@ from typing import Any
 
 import anyio
 
+from machine import machine
 from posthog_escalation.backends import Backends, open_backends
 from posthog_escalation.config import Settings
 from posthog_escalation.drafting.llm import draft_with_claude
@@ -107,24 +106,6 @@ SCRIPTS: dict[str, Script] = {
     "one tool round": _tool_round,
     "round + revision": _round_and_revision,
 }
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f", {kb / 1024 / 1024:.0f} GiB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    return f"{os.cpu_count()} cores, {cpu}{memory}, Python {platform.python_version()}"
 
 
 def ms(values: list[float]) -> str:

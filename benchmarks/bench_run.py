@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from pathlib import Path
 import anyio
 import yaml
 
+from machine import machine
 from posthog_escalation.backends import open_backends
 from posthog_escalation.config import Settings
 from posthog_escalation.evidence import derive_signature
@@ -43,18 +43,6 @@ REQUEST = ROOT / "src" / "posthog_escalation" / "examples" / "demo_request.yaml"
 CLI = Path(sys.executable).with_name("posthog-escalation")
 DEMO_EVENTS = 259_267
 SIZES = {"demo": None, "1m": 1_000_000}
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
 def median_ms(values: list[float]) -> str:

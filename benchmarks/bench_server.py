@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,7 @@ import anyio
 import anyio.to_thread
 from mcp import Client, StdioServerParameters
 
+from machine import machine
 from posthog_escalation import followups
 from posthog_escalation.backends import Backends, open_backends
 from posthog_escalation.config import Settings
@@ -64,18 +64,6 @@ HOGQL = (
     "WHERE event = '$exception' GROUP BY version ORDER BY events DESC"
 )
 NOW = datetime(2026, 11, 20, 17, tzinfo=UTC)
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
 def pct(values: list[float], q: float) -> float:

@@ -6,16 +6,15 @@ GitHub is played by a small in-memory fake behind ``httpx2.MockTransport``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import anyio
 import httpx2
 import pytest
 from tenacity import wait_none
 
+from fake_github import FakeGitHub
 from posthog_escalation.errors import (
     AuthError,
     ConfigError,
@@ -49,59 +48,9 @@ STORED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 FILED_AT = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
 
 
-class FakeGitHub:
-    """Just enough of GitHub's issues and search API, with switchable failures."""
-
-    def __init__(self) -> None:
-        self.issues: list[dict] = []
-        self.requests: list[httpx2.Request] = []
-        self.create_failures: list[Callable[[httpx2.Request], httpx2.Response]] = []
-        self.timeouts_after_create = 0
-        self.search_index_lag = False
-
-    def handler(self, request: httpx2.Request) -> httpx2.Response:
-        self.requests.append(request)
-        assert request.headers["authorization"] == f"Bearer {TOKEN}"
-        path = request.url.path
-        if request.method == "POST" and path.endswith("/issues"):
-            if self.create_failures:
-                return self.create_failures.pop(0)(request)
-            data = json.loads(request.content)
-            repo = path.removeprefix("/repos/").removesuffix("/issues")
-            number = 100 + len(self.issues)
-            issue = {
-                "number": number,
-                "html_url": f"https://github.com/{repo}/issues/{number}",
-                "title": data["title"],
-                "body": data["body"],
-                "labels": [{"name": label} for label in data["labels"]],
-                "repo": repo,
-                "indexed": not self.search_index_lag,
-            }
-            self.issues.append(issue)
-            if self.timeouts_after_create:
-                self.timeouts_after_create -= 1
-                raise httpx2.ReadTimeout("the response never came", request=request)
-            return httpx2.Response(201, json=issue)
-        if request.method == "GET" and path.startswith("/repos/") and path.endswith("/issues"):
-            repo = path.removeprefix("/repos/").removesuffix("/issues")
-            listed = [i for i in reversed(self.issues) if i["repo"] == repo]
-            return httpx2.Response(200, json=listed)
-        if request.method == "GET" and path == "/search/issues":
-            query = parse_qs(urlparse(str(request.url)).query)["q"][0]
-            key = query.split('"')[1]
-            found = [i for i in self.issues if i["indexed"] and key in i["body"]]
-            return httpx2.Response(200, json={"total_count": len(found), "items": found})
-        return httpx2.Response(404, json={"message": "Not Found"})
-
-    @property
-    def creates(self) -> list[httpx2.Request]:
-        return [r for r in self.requests if r.method == "POST"]
-
-
 @pytest.fixture
 def github() -> FakeGitHub:
-    return FakeGitHub()
+    return FakeGitHub(TOKEN)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from mcp_types import CallToolResult
 from pydantic import SecretStr
 from tenacity import wait_none
 
+from fake_github import FakeGitHub
 from posthog_escalation.backends import Backends
 from posthog_escalation.config import Settings
 from posthog_escalation.models import Escalation, EscalationRequest
@@ -28,45 +29,9 @@ TOKEN = "ghp_ServerTestTokenNeverShown0123456789"
 STORED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
-class FakeGitHub:
-    """GitHub's issue list, search and create endpoints, in memory."""
-
-    def __init__(self) -> None:
-        self.issues: list[dict[str, Any]] = []
-        self.requests: list[httpx2.Request] = []
-
-    def handler(self, request: httpx2.Request) -> httpx2.Response:
-        self.requests.append(request)
-        if request.headers.get("authorization") != f"Bearer {TOKEN}":
-            return httpx2.Response(401, json={"message": "Bad credentials"})
-        path = request.url.path
-        if request.method == "POST" and path.endswith("/issues"):
-            data = json.loads(request.content)
-            repo = path.removeprefix("/repos/").removesuffix("/issues")
-            number = 500 + len(self.issues)
-            issue = {
-                "number": number,
-                "html_url": f"https://github.com/{repo}/issues/{number}",
-                "title": data["title"],
-                "body": data["body"],
-                "labels": [{"name": name} for name in data["labels"]],
-            }
-            self.issues.append(issue)
-            return httpx2.Response(201, json=issue)
-        if request.method == "GET" and path == "/search/issues":
-            return httpx2.Response(200, json={"total_count": 0, "items": []})
-        if request.method == "GET" and path.endswith("/issues"):
-            return httpx2.Response(200, json=list(reversed(self.issues)))
-        return httpx2.Response(404, json={"message": "Not Found"})
-
-    @property
-    def creates(self) -> list[httpx2.Request]:
-        return [r for r in self.requests if r.method == "POST"]
-
-
 @pytest.fixture
 def github() -> FakeGitHub:
-    return FakeGitHub()
+    return FakeGitHub(TOKEN, first_number=500)
 
 
 def _settings(data_dir: Path, token: str | None = TOKEN) -> Settings:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from posthog_escalation.cli import main
+from posthog_escalation.config import Settings
 from posthog_escalation.models import Cadence, Escalation, Severity
 from posthog_escalation.playbook import FollowUpCadence, default_playbook
 from posthog_escalation.render import EXTRA_HEADINGS, TEMPLATE_HEADINGS, render_markdown
@@ -25,18 +26,6 @@ from posthog_escalation.skill import (
 )
 
 SKILL_DIR = Path(__file__).resolve().parents[1] / "skill"
-MCP_TOOLS = (
-    "hogql_query",
-    "impact_summary",
-    "docs_search",
-    "github_issue_search",
-    "find_known_issues",
-    "lint_escalation",
-    "render_escalation",
-    "list_followups",
-    "record_followup",
-    "file_escalation",
-)
 
 
 @pytest.fixture
@@ -74,9 +63,16 @@ def test_the_frontmatter_has_a_name_and_a_description_that_says_when_to_use_it()
     assert "upstream bug" in meta["description"]
 
 
-def test_skill_md_names_every_mcp_tool_the_workflow_uses() -> None:
+async def test_skill_md_names_every_tool_the_mcp_server_serves(hogql_settings: Settings) -> None:
+    from mcp import Client
+
+    from posthog_escalation.server import build_server
+
+    async with Client(build_server(settings=hogql_settings)) as client:
+        served = [tool.name for tool in (await client.list_tools()).tools]
     text = (SKILL_DIR / "SKILL.md").read_text(encoding="utf-8")
-    for tool in MCP_TOOLS:
+    assert len(served) == 10
+    for tool in served:
         assert f"`{tool}`" in text, tool
     for name in render_references():
         assert f"references/{name}" in text, name
