@@ -26,9 +26,9 @@ import bm25s
 
 from posthog_escalation.models import Ticket
 from posthog_escalation.playbook import default_playbook
-from posthog_escalation.signals import extract_signals
 from posthog_escalation.tools.issues import IssueRecord, LocalIssues, find_known_issues
 from posthog_escalation.tools.issues.query import STOPWORDS, stem_all, tokenize
+from posthog_escalation.understanding import extract_signals
 
 DATA = Path(__file__).resolve().parent / "data"
 

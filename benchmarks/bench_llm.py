@@ -49,8 +49,8 @@ from posthog_escalation.models import EscalationRequest
 from posthog_escalation.playbook import default_playbook
 from posthog_escalation.redact import redactor_for
 from posthog_escalation.render import render_markdown
-from posthog_escalation.signals import extract_signals
 from posthog_escalation.tools.issues import guess_route
+from posthog_escalation.understanding import extract_signals
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))

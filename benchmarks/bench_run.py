@@ -35,8 +35,8 @@ from posthog_escalation.evidence import derive_signature
 from posthog_escalation.loading import load_model
 from posthog_escalation.models import EscalationRequest
 from posthog_escalation.pipeline import escalate
-from posthog_escalation.signals import extract_signals
 from posthog_escalation.tools.hogql import impact_summary, packaged_world
+from posthog_escalation.understanding import extract_signals
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUEST = ROOT / "src" / "posthog_escalation" / "examples" / "demo_request.yaml"

@@ -50,10 +50,10 @@ from posthog_escalation.models import Escalation, EscalationRequest
 from posthog_escalation.playbook import default_playbook
 from posthog_escalation.render import render_markdown
 from posthog_escalation.server import build_server
-from posthog_escalation.signals import extract_signals
 from posthog_escalation.store import EscalationStore, store_escalation
 from posthog_escalation.tools.hogql import impact_summary
 from posthog_escalation.tools.issues import find_known_issues
+from posthog_escalation.understanding import extract_signals
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "src" / "posthog_escalation" / "examples"

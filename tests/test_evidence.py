@@ -26,7 +26,6 @@ from posthog_escalation.evidence import (
 )
 from posthog_escalation.models import EscalationRequest, SourceKind, Ticket, TriageReport
 from posthog_escalation.playbook import default_playbook
-from posthog_escalation.signals import extract_signals
 from posthog_escalation.tools.docs import DocsIndex
 from posthog_escalation.tools.hogql import LocalHogQL
 from posthog_escalation.tools.issues import (
@@ -35,6 +34,7 @@ from posthog_escalation.tools.issues import (
     LocalIssues,
     guess_route,
 )
+from posthog_escalation.understanding import extract_signals
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ from posthog_escalation.models import (
     TriageDecision,
     TriageReport,
 )
-from posthog_escalation.signals import Signals, exact_version, extract_signals, sentence_with
+from posthog_escalation.understanding import Signals, exact_version, extract_signals, sentence_with
 
 FRIDAY = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # a Friday
 

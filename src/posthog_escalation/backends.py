@@ -15,9 +15,13 @@ from .tools.issues import IssueSearch, LocalIssues, open_issue_search
 
 @dataclass
 class Backends:
-    """Where evidence comes from: HogQL, docs, known issues and service incidents."""
+    """Where evidence comes from: HogQL, docs, known issues and service incidents.
 
-    hogql: HogQLBackend
+    ``hogql`` is None when no PostHog project is available (the accuracy suite on labeled
+    reports): HogQL evidence is then simply absent.
+    """
+
+    hogql: HogQLBackend | None
     docs: DocsSearch
     issues: IssueSearch
     incidents: IncidentSource
@@ -25,12 +29,14 @@ class Backends:
     async def aclose(self) -> None:
         """Close every backend that holds a connection."""
         for backend in (self.hogql, self.issues, self.incidents):
+            if backend is None:
+                continue
             close = getattr(backend, "aclose", None)
             if close is not None:
                 await close()
 
 
-def world_incidents(hogql: HogQLBackend) -> IncidentSource:
+def world_incidents(hogql: HogQLBackend | None) -> IncidentSource:
     """The status incidents of an embedded world (none for a backend without a world)."""
     infos = getattr(hogql, "status_incidents", None) or []
     return StaticIncidents(

@@ -23,12 +23,12 @@ from .backends import Backends
 from .errors import EscalationError
 from .models import Evidence, SourceKind, Ticket
 from .playbook import DocumentedBehaviour, Playbook
-from .signals import Signals, sentence_with
 from .tables import pipe_table
 from .tools.docs import DocHit
 from .tools.hogql import ImpactSummary, impact_summary
 from .tools.incidents import Incident
 from .tools.issues import KnownIssueCandidate, KnownIssueCandidates, find_known_issues
+from .understanding import Signals, sentence_with
 
 log = logging.getLogger(__name__)
 
@@ -847,7 +847,7 @@ async def gather(
     """
     limits = limits or GatherLimits()
     route = refine_route(signals, route)
-    until = now or backends.hogql.now or datetime.now(UTC)
+    until = now or (backends.hogql.now if backends.hogql else None) or datetime.now(UTC)
     since, until = _window(signals, until, limits.window_days)
     pack = EvidencePack(since=since, until=until, route=route)
     pack.documented = (
@@ -861,7 +861,7 @@ async def gather(
     jobs: list[
         tuple[str, tuple[str, ...], SourceKind, str, float, Callable[[], Awaitable[list[_Draft]]]]
     ] = []
-    if derived:
+    if derived and backends.hogql is not None:
         jobs.append(
             (
                 "impact",
@@ -872,7 +872,9 @@ async def gather(
                 lambda: _impact_drafts(backends, pack, derived[0], derived[1]),
             )
         )
-    jobs += [
+    hogql_jobs: list[
+        tuple[str, tuple[str, ...], SourceKind, str, float, Callable[[], Awaitable[list[_Draft]]]]
+    ] = [
         (
             "customer",
             ("customer_sdks",),
@@ -883,7 +885,7 @@ async def gather(
         ),
     ]
     if "duplication" in signals.data_risk_kinds:
-        jobs.append(
+        hogql_jobs.append(
             (
                 "duplicates",
                 ("duplicates",),
@@ -894,7 +896,7 @@ async def gather(
             )
         )
     if route in WARNING_ROUTES or signals.data_risks:
-        jobs.append(
+        hogql_jobs.append(
             (
                 "warnings",
                 ("warnings",),
@@ -904,6 +906,8 @@ async def gather(
                 lambda: _warning_drafts(backends, pack),
             )
         )
+    if backends.hogql is not None:
+        jobs += hogql_jobs
     jobs += [
         (
             "docs",

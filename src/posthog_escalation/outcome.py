@@ -61,6 +61,9 @@ class Outcome(BaseModel):
     notes: list[str] = Field(
         default_factory=list, description="What the drafter decided or overrode, and why"
     )
+    decision: Any = Field(
+        default=None, description="How the ticket was read and routed, with the reasons"
+    )
 
     @property
     def passed_gate(self) -> bool:

@@ -20,8 +20,8 @@ from .outcome import DrafterName, Outcome
 from .playbook import Playbook, default_playbook
 from .redact import redactor_for
 from .render import render_markdown
-from .signals import extract_signals
 from .tools.issues import guess_route
+from .understanding import extract_signals
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -95,7 +95,7 @@ async def escalate(
         backends = open_backends(settings)
         stages["open_backends"] = time.perf_counter() - started
     try:
-        clock = now or backends.hogql.now or datetime.now(UTC)
+        clock = now or (backends.hogql.now if backends.hogql else None) or datetime.now(UTC)
         mark = time.perf_counter()
         notify("reading the ticket")
         signals = extract_signals(ticket, triage)

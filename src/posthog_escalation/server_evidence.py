@@ -48,7 +48,6 @@ from .server_tools import (
     validated,
     when,
 )
-from .signals import extract_signals
 from .tables import pipe_table
 from .tools.docs import DocHit
 from .tools.hogql import (
@@ -62,6 +61,7 @@ from .tools.hogql import (
 from .tools.hogql.translate import has_limit
 from .tools.issues import IssueSearchResult, KnownIssueCandidates, LocalIssues
 from .tools.issues import find_known_issues as rank_known_issues
+from .understanding import extract_signals
 
 if TYPE_CHECKING:
     from .server import Runtime

@@ -11,8 +11,8 @@ from posthog_escalation.drafting.offline import draft_offline
 from posthog_escalation.evidence import gather
 from posthog_escalation.models import Evidence, Severity, SourceKind
 from posthog_escalation.playbook import default_playbook
-from posthog_escalation.signals import extract_signals
 from posthog_escalation.tools.issues import guess_route
+from posthog_escalation.understanding import extract_signals
 
 
 async def _demo(request, backends):

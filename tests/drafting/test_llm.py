@@ -36,8 +36,8 @@ from posthog_escalation.models import EscalationRequest, Severity
 from posthog_escalation.pipeline import escalate
 from posthog_escalation.playbook import Playbook, default_playbook
 from posthog_escalation.server import build_server
-from posthog_escalation.signals import Signals, extract_signals
 from posthog_escalation.tools.issues import guess_route
+from posthog_escalation.understanding import Signals, extract_signals
 
 SAFARI_QUERY = (
     "SELECT properties.$browser AS browser, count() AS events, "

@@ -23,8 +23,8 @@ from posthog_escalation.models import (
 )
 from posthog_escalation.outcome import Outcome
 from posthog_escalation.pipeline import escalate
-from posthog_escalation.signals import Signals, extract_signals
 from posthog_escalation.tools.hogql import LocalHogQL
+from posthog_escalation.understanding import Signals, extract_signals
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 

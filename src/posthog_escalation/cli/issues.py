@@ -14,7 +14,6 @@ from ..errors import InputError
 from ..loading import load_model
 from ..models import EscalationRequest
 from ..playbook import default_playbook
-from ..signals import extract_signals
 from ..tools.issues import (
     GitHubIssues,
     IssueSearchResult,
@@ -23,6 +22,7 @@ from ..tools.issues import (
     find_known_issues,
     open_issue_search,
 )
+from ..understanding import extract_signals
 from .common import console, err_console, state
 
 issues_app = typer.Typer(

@@ -40,7 +40,7 @@ from ..models import (
     SourceKind,
 )
 from ..playbook import Playbook
-from ..signals import Signals
+from ..understanding import Signals
 from .answer import AnswerDimension, AnswerIssue, DraftAnswer
 from .offline import choose_route, relevant_incident
 

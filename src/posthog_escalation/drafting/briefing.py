@@ -16,7 +16,7 @@ from ..evidence import EvidencePack
 from ..lint import Finding
 from ..models import Escalation, Evidence, Ticket, TriageReport
 from ..playbook import Playbook
-from ..signals import MISSING_FACT_QUESTIONS, Signals
+from ..understanding import MISSING_FACT_QUESTIONS, Signals
 from .prompts import render_prompt
 
 _BLOCK_TAG = re.compile(r"<(/?)(\s*untrusted)", re.IGNORECASE)

@@ -46,7 +46,7 @@ from ..lint import Finding, lint
 from ..models import Escalation, EscalationRequest
 from ..outcome import ToolCall, Usage
 from ..playbook import Playbook
-from ..signals import Signals
+from ..understanding import Signals
 from .answer import AnswerError, DraftAnswer, output_format, parse_answer
 from .assemble import assemble, route_choices
 from .briefing import revision_message, scrub, task_message

@@ -37,8 +37,8 @@ from ..models import (
     TriageReport,
 )
 from ..playbook import Playbook, Route, add_cadence
-from ..signals import MISSING_FACT_QUESTIONS, Signals, sentence_with
 from ..tools.incidents import Incident
+from ..understanding import MISSING_FACT_QUESTIONS, Signals, sentence_with
 
 SYSTEMIC_ORGS = 10
 """At or above this many affected organizations the blast radius is systemic."""

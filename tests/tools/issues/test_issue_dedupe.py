@@ -9,7 +9,6 @@ import pytest
 from posthog_escalation.errors import RateLimitedError, UnavailableError
 from posthog_escalation.models import Customer, Ticket, TriageDecision, TriageReport
 from posthog_escalation.playbook import default_playbook
-from posthog_escalation.signals import extract_signals
 from posthog_escalation.tools.issues import (
     IssueHit,
     IssueSearchResult,
@@ -19,6 +18,7 @@ from posthog_escalation.tools.issues import (
     plan_searches,
 )
 from posthog_escalation.tools.issues.dedupe import candidate_repositories, rank_candidates
+from posthog_escalation.understanding import extract_signals
 
 pytestmark = pytest.mark.anyio
 

@@ -32,7 +32,7 @@ import anyio
 
 from ...errors import BackendError, RateLimitedError
 from ...playbook import Playbook
-from ...signals import KNOWN_OPTIONS, SYMPTOMS, Signals, exact_version, sdk_mentions
+from ...understanding import KNOWN_OPTIONS, SYMPTOMS, Signals, exact_version, sdk_mentions
 from .models import (
     IssueHit,
     IssueSearch,

@@ -1,0 +1,148 @@
+"""Labeled real reports: the file format, the fixed dev/holdout split, and tickets from them.
+
+A labeled report is one public GitHub issue of a PostHog repository with what is known
+about it: where it was filed, its product area, whether it turned out not to be a bug,
+the docs page that answered it and the issue it duplicates. The accuracy suite
+(:mod:`.accuracy`) runs the offline pipeline on each as if it were a support ticket whose
+triage report says only "escalate to engineering".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import ConfigDict, Field, ValidationError
+
+from ..errors import InputError
+from ..loading import describe_validation_error
+from ..models import EscalationRequest, Model, Ticket, TriageDecision, TriageReport
+from ..tools.issues.models import IssueRecord
+
+Split = Literal["dev", "holdout", "all"]
+HOLDOUT_BUCKETS = 3
+"""An id is in the holdout split when its hash falls in 3 of 10 buckets (about 30 %)."""
+
+MOVED_REPOS: dict[str, frozenset[str]] = {
+    "PostHog/posthog-js-lite": frozenset({"PostHog/posthog-js-lite", "PostHog/posthog-js"}),
+}
+"""Repositories whose issues now live elsewhere: React Native and Node moved from
+posthog-js-lite into the posthog-js monorepo in mid-2025, so either counts as right."""
+
+
+class LabeledReport(Model):
+    """One real report and what its thread showed (see the corpus README for each field)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    id: str = Field(pattern=r"^[\w.-]+/[\w.-]+#\d+$", description="owner/repo#N")
+    url: str = ""
+    repo: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
+    title: str = Field(min_length=1)
+    body: str = ""
+    labels: list[str] = Field(default_factory=list)
+    created: date | None = None
+    state: Literal["open", "closed"] = "open"
+    area: str
+    area_source: Literal["label", "inferred"] | None = None
+    sdk: str | None = None
+    platform: str | None = None
+    not_a_bug: bool | None = None
+    docs_url: str | None = None
+    duplicate_of: str | None = None
+
+    @property
+    def number(self) -> int:
+        """The issue number."""
+        return int(self.id.rsplit("#", 1)[1])
+
+    @property
+    def accepted_repos(self) -> frozenset[str]:
+        """Repositories that count as the right affected repo for this report."""
+        return MOVED_REPOS.get(self.repo, frozenset({self.repo}))
+
+
+def split_of(report_id: str) -> Literal["dev", "holdout"]:
+    """The fixed split of a report: a hash of its id, about 70 % dev and 30 % holdout."""
+    bucket = int(hashlib.sha256(report_id.encode("utf-8")).hexdigest(), 16) % 10
+    return "holdout" if bucket < HOLDOUT_BUCKETS else "dev"
+
+
+def load_reports(path: Path, split: Split = "all") -> list[LabeledReport]:
+    """Read a labeled-report JSONL file, keeping the reports of ``split``.
+
+    Raises:
+        InputError: The file is missing, or a line is not valid JSON or not a report; the
+            message names the file, the line and the field.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise InputError(
+            f"{path}: dataset not found", "give a JSONL file of labeled reports"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot be read ({exc})", "check the file") from None
+    reports: list[LabeledReport] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            report = LabeledReport.model_validate(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"{path} line {number}: invalid JSON ({exc.msg})", "one JSON object per line"
+            ) from None
+        except ValidationError as exc:
+            raise InputError(
+                f"{path} line {number}: {describe_validation_error(exc)}",
+                "each line needs id, repo, title and area",
+            ) from None
+        if split == "all" or split_of(report.id) == split:
+            reports.append(report)
+    if not reports:
+        raise InputError(f"{path}: no reports in the {split} split", "check the file and split")
+    return reports
+
+
+def report_request(report: LabeledReport) -> EscalationRequest:
+    """The report as a support ticket whose triage says only "escalate to engineering".
+
+    The ticket holds what the reporter wrote (title and body) and when; never the labels,
+    area, repository or outcome, which are what the suite checks.
+    """
+    created = (
+        datetime.combine(report.created, datetime.min.time(), tzinfo=UTC)
+        if report.created
+        else None
+    )
+    ticket = Ticket(id=report.id, subject=report.title, body=report.body, created_at=created)
+    triage = TriageReport(decision=TriageDecision.ESCALATE_TO_ENGINEERING)
+    return EscalationRequest(ticket=ticket, triage=triage)
+
+
+def report_records(reports: list[LabeledReport]) -> list[IssueRecord]:
+    """The reports as an issue snapshot, so known-issue search can find one report's
+    original among the others."""
+    records = []
+    for report in reports:
+        created = (
+            datetime.combine(report.created, datetime.min.time(), tzinfo=UTC)
+            if report.created
+            else None
+        )
+        records.append(
+            IssueRecord(
+                repo=report.repo,
+                number=report.number,
+                title=report.title,
+                body=report.body,
+                state=report.state,
+                labels=report.labels,
+                created_at=created,
+            )
+        )
+    return records

@@ -1,0 +1,165 @@
+"""Reading a ticket: :func:`extract_signals` wires every extraction of this package together.
+
+No model, no network: the same ticket always gives the same signals.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..models import Ticket, TriageReport
+from .catalogue import BARE_VERSION, Catalogue, default_catalogue
+from .consequences import (
+    extract_data_risks,
+    extract_depth,
+    extract_revenue,
+    extract_scope,
+    extract_symptoms,
+)
+from .context import (
+    FRAMEWORKS,
+    LANGUAGES,
+    extract_config_options,
+    extract_dates,
+    extract_links,
+    extract_platforms,
+    extract_region,
+    extract_runtimes,
+    findall_named,
+)
+from .error_text import extract_errors, extract_http_statuses
+from .model import SdkMention, Signals, VersionChange
+from .reproduction import (
+    extract_event_names,
+    extract_expected_actual,
+    extract_flag_keys,
+    extract_steps,
+    missing_facts,
+    reproducibility_of,
+)
+from .versions import extract_version_changes
+
+MAX_TEXT = 20_000
+
+
+def _merge_sdks(primary: list[SdkMention], extra: list[SdkMention]) -> list[SdkMention]:
+    merged = {s.package: s for s in primary}
+    for sdk in extra:
+        current = merged.get(sdk.package)
+        if current is None:
+            merged[sdk.package] = sdk
+        elif sdk.version and not current.version:
+            merged[sdk.package] = current.model_copy(update={"version": sdk.version})
+    return list(merged.values())
+
+
+def _fill_versions(
+    text: str, sdks: list[SdkMention], changes: list[VersionChange]
+) -> list[SdkMention]:
+    """Give a version-less SDK the version said elsewhere ("we are on version 3.3.7")."""
+    out = []
+    main = [s for s in sdks if not s.plugin]
+    for sdk in sdks:
+        if sdk.version is None:
+            change = next((c for c in changes if c.package == sdk.package and c.first_bad), None)
+            if change:
+                sdk = sdk.model_copy(update={"version": change.first_bad})
+            elif len(main) == 1 and sdk is main[0]:
+                bare = BARE_VERSION.search(text)
+                if bare:
+                    sdk = sdk.model_copy(update={"version": bare.group("v")})
+        out.append(sdk)
+    return out
+
+
+def sentence_with(text: str, phrase: str) -> str:
+    """The sentence of ``text`` that contains ``phrase`` (the phrase itself if absent)."""
+    flat = " ".join(text.split())
+    at = flat.lower().find(phrase.lower())
+    if at == -1:
+        return phrase
+    starts = [flat.rfind(mark, 0, at) for mark in (". ", "! ", "? ", ": ")]
+    start = max(starts) + 2 if max(starts) != -1 else 0
+    ends = [
+        i for i in (flat.find(mark, at + len(phrase)) for mark in (". ", "! ", "? ")) if i != -1
+    ]
+    end = min(ends) + 1 if ends else len(flat)
+    return flat[start:end].strip()
+
+
+def extract_signals(
+    ticket: Ticket,
+    triage: TriageReport | None = None,
+    *,
+    now: datetime | None = None,
+    catalogue: Catalogue | None = None,
+) -> Signals:
+    """Read the facts an escalation needs from a ticket, without a model.
+
+    Args:
+        ticket: The support ticket.
+        triage: The triage report; its SDK and platform hints and product area are used.
+        now: The reference time for relative dates; the ticket's ``created_at`` (or its
+            last message time) when omitted. Relative dates stay unresolved when neither
+            is known.
+        catalogue: The SDK catalogue (the packaged one when omitted).
+
+    Returns:
+        The extracted :class:`Signals`.
+    """
+    catalogue = catalogue or default_catalogue()
+    text = ticket.full_text()[:MAX_TEXT]
+    flat = " ".join(text.split())
+    reference = (
+        now
+        or ticket.created_at
+        or next((m.time for m in reversed(ticket.messages) if m.time), None)
+    )
+    today = reference.date() if reference else None
+
+    sdks = catalogue.find(text, "ticket")
+    hint_text = ""
+    if triage is not None:
+        hint_text = "\n".join([*triage.sdk_hints, *triage.platform_hints])
+        sdks = _merge_sdks(sdks, catalogue.find(hint_text, "triage"))
+    changes = extract_version_changes(text, sdks)
+    sdks = _fill_versions(text, sdks, changes)
+    errors = extract_errors(text)
+    platforms = extract_platforms(text, sdks, triage.platform_hints if triage else [])
+    region, region_evidence = extract_region(flat, ticket)
+    links = extract_links(text, ticket)
+    dates = extract_dates(flat, today)
+    starts = [d.date for d in dates if d.marks_start and d.date]
+    expected, actual = extract_expected_actual(text)
+    return Signals(
+        ticket_id=ticket.id,
+        subject=ticket.subject,
+        text=text,
+        sdks=sdks,
+        version_changes=changes,
+        errors=errors,
+        http_statuses=extract_http_statuses(flat),
+        platforms=platforms,
+        frameworks=findall_named(flat + "\n" + hint_text, FRAMEWORKS),
+        languages=findall_named(flat, LANGUAGES),
+        runtimes=extract_runtimes(flat),
+        region=region,
+        region_evidence=region_evidence,
+        config_options=extract_config_options(text),
+        links=links,
+        dates=dates,
+        started_on=min(starts) if starts else None,
+        scope=extract_scope(flat),
+        depth=extract_depth(flat),
+        revenue=extract_revenue(flat, ticket),
+        data_risks=extract_data_risks(flat),
+        symptoms=extract_symptoms(flat),
+        event_names=extract_event_names(text),
+        flag_keys=extract_flag_keys(text),
+        reproduction_steps=extract_steps(text),
+        expected=expected,
+        actual=actual,
+        reproducibility=reproducibility_of(flat),
+        product_area=triage.product_area if triage else None,
+        missing=missing_facts(text, sdks, platforms, links, errors),
+    )
