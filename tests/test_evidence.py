@@ -22,9 +22,8 @@ from posthog_escalation.evidence import (
     hogql_string,
     like_pattern,
     likely_matches,
-    refine_route,
 )
-from posthog_escalation.models import EscalationRequest, SourceKind, Ticket, TriageReport
+from posthog_escalation.models import EscalationRequest, SourceKind, Ticket
 from posthog_escalation.playbook import default_playbook
 from posthog_escalation.tools.docs import DocsIndex
 from posthog_escalation.tools.hogql import LocalHogQL
@@ -268,21 +267,6 @@ def test_a_pull_request_is_never_a_matching_issue() -> None:
     assert likely_matches(_known(_candidate(1, 0.9, "pr"), _candidate(2, 0.4))) == [
         _candidate(2, 0.4)
     ]
-
-
-def test_duplicated_events_move_an_analytics_guess_to_ingestion() -> None:
-    s = extract_signals(
-        Ticket(id="T", subject="Pageviews counted twice", body="Pageviews are duplicated.")
-    )
-    assert refine_route(s, "web_analytics") == "ingestion"
-    assert refine_route(s, "session_replay") == "session_replay"
-    quiet = extract_signals(Ticket(id="T", subject="Bounce rate looks high", body="It is 92%."))
-    assert refine_route(quiet, "web_analytics") == "web_analytics"
-    named = extract_signals(
-        Ticket(id="T", subject="Pageviews counted twice", body="Pageviews are duplicated."),
-        TriageReport(decision="escalate_to_engineering", product_area="web_analytics"),
-    )
-    assert refine_route(named, "web_analytics") == "web_analytics"
 
 
 def test_a_wrapper_package_version_is_not_used_as_the_lib_version() -> None:

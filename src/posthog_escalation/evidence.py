@@ -741,21 +741,6 @@ ANALYTICS_VIEW_ROUTES = frozenset({"product_analytics", "web_analytics"})
 EVENT_DATA_RISKS = frozenset({"duplication", "loss"})
 
 
-def refine_route(signals: Signals, route: str | None) -> str | None:
-    """The product route the evidence is gathered for.
-
-    A route the triage named is kept. A keyword guess that lands on an analytics view
-    (insights, web analytics) while the ticket says events are duplicated or missing is
-    moved to ingestion: wrong numbers from bad event data are the pipeline's problem,
-    not the view's.
-    """
-    if signals.product_area or route not in ANALYTICS_VIEW_ROUTES:
-        return route
-    if EVENT_DATA_RISKS & set(signals.data_risk_kinds):
-        return "ingestion"
-    return route
-
-
 async def _incident_drafts(backends: Backends, pack: EvidencePack) -> list[_Draft]:
     found = await backends.incidents.incidents(pack.since, pack.until)
     pack.incidents = found
@@ -846,7 +831,6 @@ async def gather(
         limits: Time limits per source.
     """
     limits = limits or GatherLimits()
-    route = refine_route(signals, route)
     until = now or (backends.hogql.now if backends.hogql else None) or datetime.now(UTC)
     since, until = _window(signals, until, limits.window_days)
     pack = EvidencePack(since=since, until=until, route=route)

@@ -20,8 +20,8 @@ from .outcome import DrafterName, Outcome
 from .playbook import Playbook, default_playbook
 from .redact import redactor_for
 from .render import render_markdown
-from .tools.issues import guess_route
 from .understanding import extract_signals
+from .understanding.decide import decide
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -99,12 +99,20 @@ async def escalate(
         mark = time.perf_counter()
         notify("reading the ticket")
         signals = extract_signals(ticket, triage)
-        route = guess_route(signals, book)
+        decision = decide(signals, book, ticket=ticket)
         stages["signals"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
         notify("gathering evidence")
-        pack = await gather(ticket, signals, backends, book, route=route, now=clock, limits=limits)
+        pack = await gather(
+            ticket,
+            signals,
+            backends,
+            book,
+            route=decision.product_route,
+            now=clock,
+            limits=limits,
+        )
         stages["evidence"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
@@ -121,6 +129,7 @@ async def escalate(
                 settings=settings,
                 now=clock,
                 client=anthropic_client,
+                decision=decision,
             )
             escalation, tool_calls, usage, revised = (
                 drafted.escalation,
@@ -133,7 +142,9 @@ async def escalate(
         else:
             from .drafting.offline import draft_offline
 
-            escalation = draft_offline(ticket, triage, signals, pack, book, now=clock)
+            escalation = draft_offline(
+                ticket, triage, signals, pack, book, now=clock, decision=decision
+            )
             tool_calls, usage, revised = [], None, False
             notes, fell_back, unavailable = [], False, False
         stages["draft"] = time.perf_counter() - mark

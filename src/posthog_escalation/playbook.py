@@ -95,18 +95,38 @@ class Route(_Strict):
     channel: str
     repo: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
     sdk_repo: bool = False
+    client_side: bool = Field(
+        default=False,
+        description="This area's problems usually live in the client SDK the ticket names",
+    )
     public: bool = True
     labels: list[str]
     mobile_labels: list[str] = Field(default_factory=list)
     context: list[str] = Field(min_length=1)
     keywords: list[str] = Field(default_factory=list)
+    strong_cues: list[str] = Field(
+        default_factory=list,
+        description="Patterns that name this product area outright (weight 3 in the area score)",
+    )
+    cues: list[str] = Field(
+        default_factory=list,
+        description="Patterns that point at this product area (weight 1 in the area score)",
+    )
+    synonyms: list[str] = Field(
+        default_factory=list,
+        description="How a triage report may name this product area in free text",
+    )
+    app_side: list[str] = Field(
+        default_factory=list,
+        description="Patterns of problems that live in the PostHog app, not in an SDK",
+    )
     sdk_side: list[str] = Field(
         default_factory=list,
         description="Patterns of problems that live in the SDK itself; they go to the SDK's "
         "repository even though the route's own repository is another",
     )
 
-    @field_validator("sdk_side")
+    @field_validator("sdk_side", "app_side", "strong_cues", "cues")
     @classmethod
     def _patterns_compile(cls, patterns: list[str]) -> list[str]:
         return _compiled(patterns)
@@ -153,6 +173,36 @@ class DocumentedBehaviour(_Strict):
         return all(found(p) for p in self.all) and not any(found(p) for p in self.none)
 
 
+class SeverityCue(_Strict):
+    """Words in a report that say how hard the customer is hit."""
+
+    id: str
+    depth: Literal["blocked", "workaround", "minor"]
+    weight: float = Field(gt=0)
+    patterns: list[str] = Field(min_length=1)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        return _compiled(patterns)
+
+
+class AnswerableCues(_Strict):
+    """What makes a ticket something support can answer rather than a bug to escalate."""
+
+    questions: list[str] = Field(default_factory=list)
+    feature_requests: list[str] = Field(default_factory=list)
+    failures: list[str] = Field(
+        default_factory=list,
+        description="Any of these means a failure engineering must explain; it vetoes the rest",
+    )
+
+    @field_validator("questions", "feature_requests", "failures")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        return _compiled(patterns)
+
+
 class Playbook(_Strict):
     """The whole playbook."""
 
@@ -164,11 +214,17 @@ class Playbook(_Strict):
     severity: dict[Severity, SeverityLevel]
     severity_rules: list[SeverityRule]
     routes: dict[str, Route]
-    sdk_repos: dict[str, str]
+    sdk_repos: dict[str, str] = Field(
+        default_factory=dict,
+        description="SDK package or $lib value -> the repository that owns it (from the SDK "
+        "catalogue unless given)",
+    )
     also_filed_in: dict[str, list[str]] = Field(default_factory=dict)
     follow_up: dict[Severity, FollowUpCadence]
     close_criteria: list[CloseCriterion]
     documented_behaviours: list[DocumentedBehaviour] = Field(default_factory=list)
+    answerable: AnswerableCues = Field(default_factory=AnswerableCues)
+    severity_cues: list[SeverityCue] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -179,6 +235,14 @@ class Playbook(_Strict):
                 key: {**value, "key": key} if isinstance(value, dict) else value
                 for key, value in data["routes"].items()
             }
+        if isinstance(data, dict) and "sdk_repos" not in data:
+            from .understanding.catalogue import default_catalogue
+
+            owners: dict[str, str] = {}
+            for entry in default_catalogue().sdk:
+                owners.setdefault(entry.lib, entry.repo)
+                owners[entry.package] = entry.repo
+            data = {**data, "sdk_repos": owners}
         return data
 
     @model_validator(mode="after")

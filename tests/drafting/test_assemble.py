@@ -34,7 +34,7 @@ async def test_security_is_the_only_route_when_the_rules_send_it_there(
         update={"routing": baseline.routing.model_copy(update={"route": "security"})}
     )
 
-    assert route_choices(secure, signals, pack, book) == ["security"]
+    assert route_choices(secure, signals, pack, book, ticket=demo_request.ticket) == ["security"]
 
 
 async def test_the_triage_product_area_adds_a_route_to_choose_from(
@@ -44,7 +44,8 @@ async def test_the_triage_product_area_adds_a_route_to_choose_from(
     triage = demo_request.triage.model_copy(update={"product_area": "SDKs"})
     signals = extract_signals(demo_request.ticket, triage)
 
-    assert route_choices(baseline, signals, pack, book) == ["session_replay", "sdk_bug"]
+    choices = route_choices(baseline, signals, pack, book, ticket=demo_request.ticket)
+    assert choices == ["session_replay", "sdk_bug"]
 
 
 async def test_a_chosen_route_takes_team_repository_and_labels_from_the_playbook(

@@ -73,6 +73,88 @@ def _run(
         )
 
 
+FLOOR_FIGURES = {
+    "route": "route",
+    "repo": "repo",
+    "not_a_bug_recall": "not_a_bug_recall",
+    "not_a_bug_precision": "not_a_bug_precision",
+    "bugs_called_not_a_bug": "bugs_called_not_a_bug",
+    "gate": "gate_pass",
+    "docs_recall": "docs_recall_at_5",
+    "duplicate_recall": "duplicate_recall_at_5",
+}
+"""Names a ``--floor`` may use, and the summary figure each reads."""
+CEILINGS = frozenset({"bugs_called_not_a_bug"})
+"""Figures where lower is better: their floor is a ceiling."""
+
+
+def _floors(specs: list[str]) -> dict[str, float]:
+    floors: dict[str, float] = {}
+    for spec in specs:
+        name, _, value = spec.partition("=")
+        if name not in FLOOR_FIGURES or not value:
+            raise InputError(
+                f"--floor '{spec}' is not NAME=VALUE",
+                f"use one of {', '.join(FLOOR_FIGURES)} with a share, e.g. route=0.85",
+            )
+        try:
+            floors[name] = float(value)
+        except ValueError:
+            raise InputError(
+                f"--floor '{spec}': '{value}' is not a number", "e.g. route=0.85"
+            ) from None
+    return floors
+
+
+def _accuracy(
+    dataset: Path, split: str, docs_dir: Path | None, runs_dir: Path, floors: dict[str, float]
+) -> None:
+    from ..evals.accuracy import render_markdown, run_accuracy, write_run
+    from ..evals.dataset import load_reports
+    from ..tools.docs import open_folder_index, shipped_docs_dir
+    from ..tools.docs.index import index_store
+
+    settings = state.settings
+    reports = load_reports(dataset, split)  # type: ignore[arg-type]
+    everything = load_reports(dataset, "all")
+    docs = open_folder_index(docs_dir or shipped_docs_dir(), index_store(settings.data_dir))
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"reading {len(reports)} reports", total=len(reports))
+        run = anyio.run(
+            lambda: run_accuracy(
+                reports,
+                docs=docs,
+                snapshot=everything,
+                settings=settings,
+                progress=lambda _score: bar.advance(task),
+                dataset=dataset.name,
+                split=split,  # type: ignore[arg-type]
+            )
+        )
+    folder = write_run(run, runs_dir)
+    console.print(render_markdown(run), markup=False, highlight=False)
+    err_console.print(f"[dim]› accuracy run written to {folder}[/]", highlight=False)
+    failed = []
+    for name, floor in floors.items():
+        figure = getattr(run.summary, FLOOR_FIGURES[name])
+        value = figure.value
+        if value is None:
+            continue
+        if (value > floor) if name in CEILINGS else (value < floor):
+            word = "above its ceiling" if name in CEILINGS else "below its floor"
+            failed.append(f"{name} {value:.3f} is {word} {floor:.3f}")
+    if failed:
+        err_console.print("[red]accuracy floors failed:[/] " + "; ".join(failed), highlight=False)
+        raise typer.Exit(1)
+
+
 def eval_command(
     cases: Annotated[
         list[Path] | None,
@@ -109,11 +191,42 @@ def eval_command(
             help="Folder for cached worlds and indexes (same as the global option).",
         ),
     ] = None,
+    dataset: Annotated[
+        Path | None,
+        typer.Option(
+            "--dataset",
+            help="Labeled real reports (JSONL): run the accuracy suite on them instead of the "
+            "cases.",
+        ),
+    ] = None,
+    split: Annotated[
+        str, typer.Option("--split", help="dev, holdout or all (with --dataset).")
+    ] = "all",
+    docs_dir: Annotated[
+        Path | None,
+        typer.Option("--docs-dir", help="Docs folder to index for the accuracy suite."),
+    ] = None,
+    floor: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--floor",
+            help="NAME=VALUE: exit 1 when a figure falls below it (bugs_called_not_a_bug: "
+            "above it). Names: " + ", ".join(FLOOR_FIGURES) + ".",
+        ),
+    ] = None,
 ) -> None:
-    """Run the eval cases; print the report; exit 1 if any gating check failed."""
+    """Run the eval cases (or, with --dataset, the accuracy suite on labeled real reports);
+    print the report; exit 1 if any gating check or floor failed."""
     if data_dir is not None:
         state.data_dir = data_dir
         state._settings = None
+    if dataset is not None:
+        if split not in ("dev", "holdout", "all"):
+            raise InputError(f"--split must be dev, holdout or all, got '{split}'", "pick one")
+        if cases:
+            raise InputError("--dataset runs labeled reports, not cases", "drop the case arguments")
+        _accuracy(dataset, split, docs_dir, runs_dir, _floors(floor or []))
+        return
     if drafter not in ("offline", "llm"):
         raise InputError(f"--drafter must be offline or llm, got '{drafter}'", "pick one")
     if resume and cases:

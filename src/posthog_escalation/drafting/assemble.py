@@ -38,34 +38,41 @@ from ..models import (
     Routing,
     SdkVersion,
     SourceKind,
+    Ticket,
 )
 from ..playbook import Playbook
-from ..understanding import Signals
+from ..understanding import Signals, default_catalogue
+from ..understanding.area import triage_route
+from ..understanding.decide import Decision
+from ..understanding.repository import decide_repository
 from .answer import AnswerDimension, AnswerIssue, DraftAnswer
-from .offline import choose_route, relevant_incident
+from .offline import relevant_incident, settled_decision
 
 
 def route_choices(
-    baseline: Escalation, signals: Signals, pack: EvidencePack, playbook: Playbook
+    baseline: Escalation,
+    signals: Signals,
+    pack: EvidencePack,
+    playbook: Playbook,
+    *,
+    ticket: Ticket,
+    decision: Decision | None = None,
 ) -> list[str]:
     """The routes the model may choose from, the baseline's first.
 
     Security is not negotiable: when the rules route to security, it is the only choice.
-    Otherwise: the baseline's route and product route, the triage report's product area,
-    the route the evidence searches used, and a matched documented behaviour's route.
+    Otherwise: the baseline's route, the settled decision's route and product route, the
+    triage report's product area, the route the evidence searches used, and a matched
+    documented behaviour's route.
     """
     if baseline.routing.route == "security":
         return ["security"]
-    route, product = choose_route(signals, pack, playbook, relevant_incident(pack, signals))
-    found = [baseline.routing.route, route, product]
-    if signals.product_area:
-        wanted = signals.product_area.strip().lower()
-        found += [
-            key
-            for key, r in playbook.routes.items()
-            if wanted in {key.lower(), r.area.lower(), key.replace("_", " ").lower()}
-        ]
-    found += [pack.route or "", pack.documented.route if pack.documented else ""]
+    decision = settled_decision(
+        ticket, signals, pack, playbook, relevant_incident(pack, signals), decision
+    )
+    found = [baseline.routing.route, decision.route, decision.product_route]
+    mapped = triage_route(signals.product_area, playbook)
+    found += [mapped or "", pack.route or "", pack.documented.route if pack.documented else ""]
     return [key for key in dict.fromkeys(found) if key in playbook.routes and key != "security"]
 
 
@@ -146,8 +153,6 @@ def assemble(
     else:
         product_key = route_key
     route, product = playbook.route(route_key), playbook.route(product_key)
-    sdk = signals.primary_sdk.package if signals.primary_sdk else None
-
     severity = baseline.severity
     rationale = answer.severity_rationale or baseline.severity_rationale
     if answer.severity is not severity:
@@ -168,7 +173,11 @@ def assemble(
         severity=severity,
         severity_rationale=rationale,
         product_area=product.area,
-        affected_repo=playbook.repo_for(product, sdk, signals.text),
+        affected_repo=(
+            baseline.affected_repo
+            if product.area == baseline.product_area
+            else decide_repository(signals, product, playbook, default_catalogue()).repo
+        ),
         date=baseline.date,
         created_at=baseline.created_at,
         recommendation=answer.recommendation,
@@ -220,7 +229,9 @@ def assemble(
             route=route_key,
             team=route.team,
             channel=route.channel,
-            labels=playbook.labels_for(route, sdk),
+            labels=playbook.labels_for(
+                route, signals.primary_sdk.package if signals.primary_sdk else None
+            ),
             context=answer.routing_context or baseline.routing.context,
         ),
         follow_up=baseline.follow_up,

@@ -47,6 +47,7 @@ from ..models import Escalation, EscalationRequest
 from ..outcome import ToolCall, Usage
 from ..playbook import Playbook
 from ..understanding import Signals
+from ..understanding.decide import Decision
 from .answer import AnswerError, DraftAnswer, output_format, parse_answer
 from .assemble import assemble, route_choices
 from .briefing import revision_message, scrub, task_message
@@ -256,16 +257,17 @@ class _Session:
         secrets: list[str],
         limits: _Limits,
         token_budget: int,
+        decision: Decision | None = None,
     ) -> None:
         self.started = time.perf_counter()
         self.request, self.signals, self.pack, self.playbook = request, signals, pack, playbook
         self.now, self.secrets, self.limits = now, secrets, limits
         self.baseline = draft_offline(
-            request.ticket, request.triage, signals, pack, playbook, now=now
+            request.ticket, request.triage, signals, pack, playbook, now=now, decision=decision
         )
-        self.choices = route_choices(self.baseline, signals, pack, playbook) or [
-            self.baseline.routing.route
-        ]
+        self.choices = route_choices(
+            self.baseline, signals, pack, playbook, ticket=request.ticket, decision=decision
+        ) or [self.baseline.routing.route]
         self.stages: dict[str, float] = {
             "baseline": time.perf_counter() - self.started,
             "setup": 0.0,
@@ -402,6 +404,7 @@ async def draft_with_claude(
     revision_iterations: int = 3,
     max_tokens: int = 16_384,
     token_budget: int = 400_000,
+    decision: Decision | None = None,
 ) -> DraftResult:
     """Draft the escalation with Claude over the project's MCP tools.
 
@@ -420,6 +423,7 @@ async def draft_with_claude(
         revision_iterations: Model turns allowed for the one revision.
         max_tokens: Output tokens allowed per reply.
         token_budget: Input, output and cache tokens allowed for the whole session.
+        decision: The routing decision made before the evidence (made here when omitted).
 
     Raises:
         ConfigError: No API key, or the model is unknown to the API.
@@ -440,6 +444,7 @@ async def draft_with_claude(
         secrets=settings.secrets(),
         limits=limits,
         token_budget=token_budget,
+        decision=decision,
     )
     api = client or _client(settings)
     server = build_server(

@@ -39,6 +39,7 @@ from ..models import (
 from ..playbook import Playbook, Route, add_cadence
 from ..tools.incidents import Incident
 from ..understanding import MISSING_FACT_QUESTIONS, Signals, sentence_with
+from ..understanding.decide import Decision, decide, settle
 
 SYSTEMIC_ORGS = 10
 """At or above this many affected organizations the blast radius is systemic."""
@@ -119,22 +120,26 @@ MAJOR_INCIDENT = frozenset({"major", "critical"})
 """Status-page impacts that mean a PostHog-wide outage, not a single customer's problem."""
 
 
-def choose_route(
-    signals: Signals, pack: EvidencePack, playbook: Playbook, incident: Incident | None
-) -> tuple[str, str]:
-    """(route for the escalation, product route for the affected repository)."""
-    product = (
-        pack.documented.route
-        if pack.documented
-        else pack.route or ("sdk_bug" if signals.sdks else "product_analytics")
+def settled_decision(
+    ticket: Ticket,
+    signals: Signals,
+    pack: EvidencePack,
+    playbook: Playbook,
+    incident: Incident | None,
+    decision: Decision | None = None,
+) -> Decision:
+    """The routing decision for the ticket, revisited with the evidence (an incident in
+    the window, a documented behaviour): the one decision both drafters use."""
+    decision = decision or decide(signals, playbook, ticket=ticket)
+    return settle(
+        decision,
+        signals,
+        playbook,
+        ticket=ticket,
+        incident_components=[*incident.components, incident.name] if incident else None,
+        documented=pack.documented,
+        docs_url=pack.docs[0].url if pack.docs else None,
     )
-    if incident is not None:
-        components = " ".join([*incident.components, incident.name]).lower()
-        product = "ingestion" if "ingest" in components else "infrastructure"
-    exposed = "exposure" in signals.data_risk_kinds or SECURITY_WORDS.search(signals.text)
-    if exposed and pack.documented is None:
-        return "security", product
-    return product, product
 
 
 def _assessment(
@@ -142,7 +147,7 @@ def _assessment(
 ) -> Assessment:
     kinds = signals.data_risk_kinds
     crash = bool(STOPS_THE_USER & set(signals.symptoms))
-    if pack.documented is not None or signals.depth.level == "workaround":
+    if pack.documented is not None or signals.depth.level in ("workaround", "minor"):
         depth = Depth.INCONVENIENCED
     elif signals.depth.level == "blocked" and (
         crash or blocked_share is None or blocked_share >= 0.5
@@ -204,29 +209,98 @@ def _customer_label(ticket: Ticket) -> str:
     return f"{name} ({', '.join(str(x) for x in extras)})" if extras else name
 
 
-def _summary(ticket: Ticket, signals: Signals, pack: EvidencePack, product: Route) -> str:
-    """The subject made specific: relative dates resolved, the version and the number of
-    organizations added, and the product area in front unless the subject names it."""
-    area = product.area
-    subject = ticket.subject.strip().rstrip(".!?")
+_SUBJECT_NOISE = re.compile(
+    r"^\s*(?:\[[^\]]{1,30}\]\s*|(?:bug|issue|feature|question|fix)(?:\([^)]{0,30}\))?\s*[:\-–]\s*)+",
+    re.IGNORECASE,
+)
+PLATFORM_NAMES = {
+    "web": "web",
+    "ios": "iOS",
+    "android": "Android",
+    "flutter": "Flutter",
+    "react-native": "React Native",
+    "backend": "server-side",
+    "unity": "Unity",
+}
+ANSWER_NAMES = {"question": "a how-to question", "feature_request": "a feature request"}
+
+
+def _mentions(text: str, word: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(word.lower())}(?![\w-])", text.lower()) is not None
+
+
+def _summary(
+    ticket: Ticket, signals: Signals, pack: EvidencePack, product: Route, decision: Decision
+) -> str:
+    """What was found, in one line: the customer's symptom (the subject without template
+    noise, relative dates resolved), the product area or SDK in front unless the subject
+    names it, then the SDK and version, the platform, the error type and the number of
+    organizations hit, each only when the subject does not already say it."""
+    subject = _SUBJECT_NOISE.sub("", ticket.subject).strip().strip("`").rstrip(".!?") or (
+        ticket.subject.strip()
+    )
     if signals.started_on:
         subject = RELATIVE_SINCE.sub(f"since {signals.started_on:%Y-%m-%d}", subject)
-    extras = []
-    sdk = signals.primary_sdk
+    extras: list[str] = []
+    sdk_name = decision.repository.sdk
+    mention = next((s for s in signals.sdks if s.package == sdk_name), None)
     version = next((c.first_bad for c in signals.version_changes if c.first_bad), None) or (
-        sdk.version if sdk else None
+        mention.version if mention else None
     )
-    if sdk and version and version not in subject:
-        extras.append(f"{sdk.package} {version}")
+    if sdk_name and not _mentions(subject, sdk_name):
+        extras.append(f"{sdk_name} {version}" if version and version not in subject else sdk_name)
+    elif version and version not in subject and sdk_name:
+        extras.append(f"version {version}")
+    runtime = next((r for r in signals.runtimes if not _mentions(subject, r.split()[0])), None)
+    platform = next((p for p in signals.platforms if p in PLATFORM_NAMES), None)
+    if runtime:
+        extras.append(runtime)
+    elif platform and not _mentions(subject, PLATFORM_NAMES[platform]):
+        extras.append(PLATFORM_NAMES[platform])
+    error = next((e.type for e in signals.errors if e.type), None)
+    if error and error.split(".")[-1] not in subject and len(error) <= 40:
+        extras.append(error.split(".")[-1])
     if pack.impact and pack.signature_kind == "exception" and pack.impact.affected_orgs > 1:
         extras.append(f"{pack.impact.affected_orgs} orgs")
+    if decision.answer is not None and decision.answer.kind in ANSWER_NAMES:
+        extras.append(ANSWER_NAMES[decision.answer.kind])
     lowered = subject.lower()
-    named = lowered.startswith(area.lower()) or any(
-        re.search(rf"(?<!\w){re.escape(word.lower())}(?!\w)", lowered) for word in product.keywords
+    named = lowered.startswith(product.area.lower()) or any(
+        _mentions(lowered, word) for word in product.keywords
     )
-    head = subject if named else f"{area}: {subject}"
-    text = f"{head} ({', '.join(extras)})" if extras else head
+    lead = sdk_name if product.key == "sdk_bug" and sdk_name else product.area
+    head = subject if named or _mentions(subject, lead) else f"{lead}: {subject}"
+    if len(f"{head} {' '.join(extras)}".split()) < SPECIFIC_WORDS:
+        detail = _detail(signals, subject)
+        if detail:
+            head = f"{head}: {detail}"
+        if signals.region is not Region.UNKNOWN:
+            extras.append(REGION_NAMES[signals.region])
+        if named and not _mentions(head, product.area):
+            extras.append(product.area)
+    text = f"{head} ({', '.join(dict.fromkeys(extras))})" if extras else head
     return _short(text, 160)
+
+
+SPECIFIC_WORDS = 5
+"""The quality gate asks for at least five words; a shorter subject gets a detail."""
+REGION_NAMES = {
+    Region.US: "PostHog Cloud US",
+    Region.EU: "PostHog Cloud EU",
+    Region.SELF_HOSTED: "self-hosted",
+}
+
+
+def _detail(signals: Signals, subject: str) -> str | None:
+    """What the ticket says beyond a short subject: the error it quotes, else what happens
+    instead of what was expected."""
+    for error in signals.errors:
+        phrase = error.key_phrase or error.text
+        if phrase and phrase.lower() not in subject.lower():
+            return _short(phrase, 80)
+    if signals.actual and signals.actual.strip(" .") and len(signals.actual.split()) >= 2:
+        return _short(signals.actual.strip(), 80)
+    return None
 
 
 def _impact(
@@ -431,7 +505,7 @@ def _duration(
     elif pack.incidents or "incidents" in pack.roles:
         parts.append("no PostHog incident explains it")
         cites += pack.cite("incidents")
-    if not parts or not any(ch.isdigit() for ch in " ".join(parts)):
+    if not parts or not re.search(r"\d{4}-\d{2}-\d{2}", " ".join(parts)):
         reported = ticket.created_at or now
         parts.insert(0, f"Reported {reported:%Y-%m-%d}; the ticket gives no start date")
     statement = "; ".join(parts)
@@ -749,11 +823,14 @@ def _context(
     return items
 
 
-def _rationale(rules: list[str], severity: Severity, pack: EvidencePack) -> str:
+def _rationale(rules: list[str], severity: Severity, pack: EvidencePack, signals: Signals) -> str:
+    said = f'the ticket says "{_short(signals.depth.cue, 80)}"' if signals.depth.cue else ""
     if rules:
-        return "; ".join(rules)
+        return "; ".join([*rules, *([said] if said else [])])
     if pack.documented is not None:
         return "documented behaviour with a fix support can give"
+    if said and signals.depth.level in ("workaround", "minor"):
+        return f"{severity.value}: {said}"
     return f"{severity.value}: a workaround exists or the impact is limited"
 
 
@@ -765,10 +842,16 @@ def draft_offline(
     playbook: Playbook,
     *,
     now: datetime,
+    decision: Decision | None = None,
 ) -> Escalation:
-    """Write the escalation from the signals and the evidence pack, by the playbook."""
+    """Write the escalation from the signals and the evidence pack, by the playbook.
+
+    ``decision`` is the routing decision made before the evidence was gathered (made
+    here when omitted); it is settled with the evidence before it is used.
+    """
     incident = relevant_incident(pack, signals)
-    route_key, product_key = choose_route(signals, pack, playbook, incident)
+    decision = settled_decision(ticket, signals, pack, playbook, incident, decision)
+    route_key, product_key = decision.route, decision.product_route
     route, product = playbook.route(route_key), playbook.route(product_key)
     sdk = signals.primary_sdk
     share = None
@@ -787,18 +870,22 @@ def draft_offline(
     next_customer = add_cadence(now, cadence.customer)
     expects = f"An update {cadence.customer} (next by {next_customer:%Y-%m-%d %H:%M} UTC)"
     communication = _communication(ticket, signals, assessment, expects, reproduction.missing)
-    recommendation = "resolve_in_support" if pack.documented is not None else "escalate"
+    recommendation = decision.recommendation
     reason = ""
     if pack.documented is not None:
         url = pack.docs[0].url if pack.docs else "the docs"
         reason = f"{pack.documented.explanation} ({url})"
+    elif decision.answer is not None and recommendation == "resolve_in_support":
+        reason = decision.answer.reason
     return Escalation(
         ticket_id=ticket.id,
-        summary=_summary(ticket, signals, pack, product),
+        summary=_summary(ticket, signals, pack, product, decision),
         severity=severity,
-        severity_rationale=_rationale([r.message.rstrip(".") for r in rules], severity, pack),
+        severity_rationale=_rationale(
+            [r.message.rstrip(".") for r in rules], severity, pack, signals
+        ),
         product_area=product.area,
-        affected_repo=playbook.repo_for(product, sdk.package if sdk else None, signals.text),
+        affected_repo=decision.repo,
         date=now.date(),
         created_at=now,
         recommendation=recommendation,
@@ -822,7 +909,10 @@ def draft_offline(
             team=route.team,
             channel=route.channel,
             labels=playbook.labels_for(route, sdk.package if sdk else None),
-            context=_context(signals, pack, reproduction.environment, incident),
+            context=[
+                *_context(signals, pack, reproduction.environment, incident),
+                *decision.context_lines(),
+            ],
         ),
         follow_up=FollowUpPlan(
             team_cadence=cadence.team,

@@ -41,7 +41,8 @@ class ReportScore(BaseModel):
     id: str
     split: str
     area: str
-    route: str | None = None
+    route: str | None = Field(None, description="The product route the escalation states")
+    team_route: str | None = Field(None, description="The route that receives it")
     repo: str
     affected_repo: str | None = None
     accepted_repos: list[str]
@@ -142,7 +143,7 @@ def _page(url: str) -> str:
     return url.split("#", 1)[0].rstrip("/").lower()
 
 
-def _score(report: LabeledReport, outcome: Outcome) -> ReportScore:
+def _score(report: LabeledReport, outcome: Outcome, book: Playbook) -> ReportScore:
     escalation = outcome.escalation
     score = ReportScore(
         id=report.id,
@@ -157,7 +158,11 @@ def _score(report: LabeledReport, outcome: Outcome) -> ReportScore:
     if escalation is None:
         score.error = "no escalation was produced"
         return score
-    score.route = escalation.routing.route if escalation.routing.route != "security" else "security"
+    score.route = next(
+        (k for k, r in book.routes.items() if r.area == escalation.product_area),
+        escalation.routing.route,
+    )
+    score.team_route = escalation.routing.route
     score.affected_repo = escalation.affected_repo
     score.recommendation = escalation.recommendation
     score.severity = escalation.severity.value
@@ -165,9 +170,11 @@ def _score(report: LabeledReport, outcome: Outcome) -> ReportScore:
     score.gate_errors = [f.rule for f in outcome.findings if f.level == "error"]
     score.docs_links = _docs_links(outcome)
     score.matching = [m.key for m in escalation.known_issues.matching_issues][:TOP_K]
-    decision = outcome.decision
-    if decision is not None:
-        score.reasons = decision.reason_lines()
+    for line in escalation.routing.context:
+        for name, prefix in (("route", "Routed by: "), ("repo", "Repository: ")):
+            if line.startswith(prefix):
+                score.reasons[name] = line[len(prefix) :]
+    score.reasons["recommendation"] = escalation.recommendation_reason or "escalate"
     return score
 
 
@@ -273,9 +280,9 @@ async def run_accuracy(
                     playbook=book,
                     now=clock,
                 )
-                score = _score(report, outcome)
+                score = _score(report, outcome, book)
             except Exception as exc:  # one broken report must not stop the suite
-                score = _score(report, Outcome(ticket_id=report.id, drafter="offline"))
+                score = _score(report, Outcome(ticket_id=report.id, drafter="offline"), book)
                 score.error = f"{type(exc).__name__}: {exc}"[:300]
             scores[report.id] = score
             if progress is not None:

@@ -21,6 +21,7 @@ from ..errors import InputError
 from ..loading import describe_validation_error
 from ..models import EscalationRequest, Model, Ticket, TriageDecision, TriageReport
 from ..tools.issues.models import IssueRecord
+from ..understanding.catalogue import default_catalogue
 
 Split = Literal["dev", "holdout", "all"]
 HOLDOUT_BUCKETS = 3
@@ -61,8 +62,11 @@ class LabeledReport(Model):
 
     @property
     def accepted_repos(self) -> frozenset[str]:
-        """Repositories that count as the right affected repo for this report."""
-        return MOVED_REPOS.get(self.repo, frozenset({self.repo}))
+        """Repositories that count as the right affected repo for this report: where it
+        was filed, and where that code lives now when it moved since (the SDK catalogue's
+        ``moved`` entries; posthog-js-lite into posthog-js in mid-2025)."""
+        moved = default_catalogue().successors(self.repo)
+        return MOVED_REPOS.get(self.repo, frozenset()) | {self.repo} | moved
 
 
 def split_of(report_id: str) -> Literal["dev", "holdout"]:

@@ -43,6 +43,8 @@ BARE_VERSION = re.compile(
 """A version said on its own ("we are on version 3.3.7")."""
 
 _B = r"(?<![\w@/.-])"
+UNTICKED = re.compile(r"(?m)^[ \t]*(?:[-*+]|\d+[.)])[ \t]+\[ \][^\n]*")
+"""An unticked checklist line of an issue template."""
 _E = r"(?![\w-])"
 
 
@@ -85,6 +87,7 @@ class SdkEntry(Model):
     imports: list[str] = Field(default_factory=list)
     identifiers: list[str] = Field(default_factory=list)
     moved: list[Move] = Field(default_factory=list)
+    implied_by: dict[Literal["platforms", "languages"], list[str]] = Field(default_factory=dict)
 
     @field_validator("imports", "identifiers")
     @classmethod
@@ -113,6 +116,7 @@ class Component(Model):
     repo: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
     area: str
     names: list[str]
+    moved: list[Move] = Field(default_factory=list)
 
 
 Cue = Literal["name", "package", "import", "identifier"]
@@ -176,7 +180,9 @@ class Catalogue(Model):
 
     def find(self, text: str, source: Literal["ticket", "triage"] = "ticket") -> list[SdkMention]:
         """Every SDK named in ``text``, in order of first mention, with its version when one
-        is written next to a name, package id or install line."""
+        is written next to a name, package id or install line. An unticked checklist item
+        ("- [ ] posthog-node" in an issue template) names nothing."""
+        text = UNTICKED.sub(lambda m: " " * len(m.group(0)), text)
         hits: list[tuple[int, int, _Matcher, re.Match[str]]] = []
         for matcher in self._matchers:
             for match in matcher.pattern.finditer(text):
@@ -213,15 +219,39 @@ class Catalogue(Model):
                 found[entry.package] = current.model_copy(update={"version": version})
         return sorted(found.values(), key=lambda m: first[m.package])
 
+    def implied(self, platforms: list[str], languages: list[str]) -> SdkEntry | None:
+        """The SDK a ticket that names none points at by its platform or language.
+
+        The most specific wins: a cross-platform wrapper's platform (Flutter, React
+        Native), then one native mobile platform (iOS or Android, not both), then a
+        programming language, then the web.
+        """
+        wrappers = {"flutter", "react-native"}
+        found: list[tuple[int, int, SdkEntry]] = []
+        natives = {"ios", "android"} & set(platforms)
+        for index, entry in enumerate(self.sdk):
+            named = set(entry.implied_by.get("platforms", []))
+            spoken = set(entry.implied_by.get("languages", []))
+            if named & wrappers & set(platforms):
+                found.append((0, index, entry))
+            elif named & natives and len(natives) == 1:
+                found.append((1, index, entry))
+            elif spoken & set(languages) and "web" not in named:
+                found.append((2, index, entry))
+            elif named & set(platforms) or spoken & set(languages):
+                found.append((3, index, entry))
+        return min(found, key=lambda f: (f[0], f[1]))[2] if found else None
+
     def components(self, text: str) -> list[Component]:
         """The components with a repository of their own that ``text`` names."""
         hits = [(m.start(), c) for c, pattern in self._components if (m := pattern.search(text))]
         return [c for _, c in sorted(hits, key=lambda pair: pair[0])]
 
     def successors(self, repo: str) -> set[str]:
-        """Where the code of an SDK that lived in ``repo`` lives now (and moved through)."""
+        """Where the code of an SDK or component that lived in ``repo`` lives now (and the
+        repositories it moved through)."""
         found: set[str] = set()
-        for entry in self.sdk:
+        for entry in [*self.sdk, *self.component]:
             moves = sorted(entry.moved, key=lambda m: m.until)
             for index, move in enumerate(moves):
                 if move.repo.lower() == repo.lower():

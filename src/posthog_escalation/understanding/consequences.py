@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..models import Ticket
-from .model import DataRiskKind, DataRiskSignal, DepthSignal, RevenueSignal, ScopeSignal
+from .model import DataRiskKind, DataRiskSignal, RevenueSignal, ScopeSignal
 
 _SCOPE_ALL = re.compile(
     r"\b(?:all (?:of )?(?:our |my |the )?(?:[a-z]+ )?(?:users|customers|visitors|sessions|"
@@ -61,47 +61,6 @@ def extract_scope(text: str) -> ScopeSignal:
         level=level,  # type: ignore[arg-type]
         phrases=list(dict.fromkeys(phrases)),
         figures=list(dict.fromkeys(figures)),
-    )
-
-
-_NO_WORKAROUND = re.compile(
-    r"\b(?:no (?:known )?work[- ]?arounds?|without (?:a|any) work[- ]?around|"
-    r"no way (?:to|around|forward)|(?:can'?t|cannot|unable to) work around|"
-    r"(?:can'?t|cannot|unable to|not able to|no way to) (?:easily |quickly |simply )?"
-    r"(?:roll ?back|downgrade|revert|pin (?:the )?(?:old|previous)|go back)|"
-    r"work[- ]?arounds? (?:doesn'?t|don'?t|didn'?t) (?:work|help))\b",
-    re.IGNORECASE,
-)
-_BLOCKED = re.compile(
-    r"\b(?:blocked|blocking|blocker|show[- ]?stopper|(?:can'?t|cannot|unable to) "
-    r"(?:ship|release|launch|deploy|use|go live|upgrade|build|log in|login|access|see|view|watch)|"
-    r"completely (?:broken|unusable)|unusable|dead in the water|halted|stuck)\b",
-    re.IGNORECASE,
-)
-_WORKAROUND = re.compile(
-    r"\b(?:work[- ]?around|worked around|temporar(?:y|ily) fix|for now we|in the meantime|"
-    r"as a stopgap|stop-?gap|pinn(?:ed|ing) (?:to|at|back)|roll(?:ed|ing)? back|downgrad\w*|"
-    r"reverted to|manually (?:re-?)?\w+|we can still|still able to|"
-    r"retry(?:ing)? (?:sometimes |usually |often |eventually )?(?:works|helps|succeeds))\b",
-    re.IGNORECASE,
-)
-
-
-def extract_depth(text: str) -> DepthSignal:
-    no_workaround = [m.group(0) for m in _NO_WORKAROUND.finditer(text)]
-    masked = _NO_WORKAROUND.sub(" ", text)
-    blocked = no_workaround + [m.group(0) for m in _BLOCKED.finditer(masked)]
-    workaround = [m.group(0) for m in _WORKAROUND.finditer(masked)]
-    if no_workaround or (blocked and not workaround):
-        level = "blocked"
-    elif workaround:
-        level = "workaround"
-    else:
-        level = "unknown"
-    return DepthSignal(
-        level=level,  # type: ignore[arg-type]
-        blocked_phrases=list(dict.fromkeys(blocked)),
-        workaround_phrases=list(dict.fromkeys(workaround)),
     )
 
 

@@ -11,7 +11,7 @@ from .model import ConfigOption, DateSignal, LinkKind, LinkSignal, SdkMention
 
 _PLATFORM_WORDS: list[tuple[str, str]] = [
     ("react-native", r"react[- ]native|\bexpo\b|\bhermes\b"),
-    ("flutter", r"\bflutter\b|\bdart\b|pubspec"),
+    ("flutter", r"\bflutter\b|\bdart\b|pubspec|\blibflutter\b"),
     ("ios", r"\bios\b|\biphone|\bipad|\bswift(?:ui)?\b|\buikit\b|\bxcode\b|cocoapods|\bpodfile\b"),
     ("android", r"\bandroid\b|\bkotlin\b|jetpack compose|\bgradle\b"),
     (
@@ -115,7 +115,12 @@ LANGUAGES: list[tuple[str, str]] = [
     ("typescript", r"\btypescript\b|\btsc\b|\.tsx?\b"),
     ("javascript", r"\bjavascript\b|\bnode(?:\.js)?\b|\bnpm\b|\byarn\b|\bpnpm\b"),
     ("python", r"\bpython\d?\b|\bpip\b|\bdjango\b|\bflask\b|\bfastapi\b|\bcelery\b|Traceback \("),
-    ("go", r"\bgolang\b|\bgoroutines?\b|\bgo (?:service|app|api|module|1\.\d+)\b"),
+    (
+        "go",
+        r"\bgolang\b|\bgoroutines?\b|\bgo (?:service|app|api|module|1\.\d+)\b|\bgo\.mod\b|"
+        r"\bgo get\b|(?-i:\b(?:written in|in|with|using) Go\b|\bGo (?:backend|server|service|code|"
+        r"app|program|client|library)\b)",
+    ),
     ("ruby", r"\bruby\b|\brails\b|\bsidekiq\b|\bgemfile\b|\brake\b"),
     ("php", r"\bphp\b|\blaravel\b|\bsymfony\b|\bcomposer\b"),
     ("csharp", r"\bc#|\.net\b|\basp\.net|\bnuget\b|\bSystem\.\w+Exception\b"),

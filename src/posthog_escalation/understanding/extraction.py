@@ -8,14 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..models import Ticket, TriageReport
+from ..playbook import Playbook, default_playbook
 from .catalogue import BARE_VERSION, Catalogue, default_catalogue
-from .consequences import (
-    extract_data_risks,
-    extract_depth,
-    extract_revenue,
-    extract_scope,
-    extract_symptoms,
-)
+from .consequences import extract_data_risks, extract_revenue, extract_scope, extract_symptoms
 from .context import (
     FRAMEWORKS,
     LANGUAGES,
@@ -37,6 +32,7 @@ from .reproduction import (
     missing_facts,
     reproducibility_of,
 )
+from .severity import extract_depth
 from .versions import extract_version_changes
 
 MAX_TEXT = 20_000
@@ -93,6 +89,7 @@ def extract_signals(
     *,
     now: datetime | None = None,
     catalogue: Catalogue | None = None,
+    playbook: Playbook | None = None,
 ) -> Signals:
     """Read the facts an escalation needs from a ticket, without a model.
 
@@ -103,6 +100,7 @@ def extract_signals(
             last message time) when omitted. Relative dates stay unresolved when neither
             is known.
         catalogue: The SDK catalogue (the packaged one when omitted).
+        playbook: Its severity cues decide the depth (the packaged one when omitted).
 
     Returns:
         The extracted :class:`Signals`.
@@ -150,7 +148,7 @@ def extract_signals(
         dates=dates,
         started_on=min(starts) if starts else None,
         scope=extract_scope(flat),
-        depth=extract_depth(flat),
+        depth=extract_depth(flat, (playbook or default_playbook()).severity_cues),
         revenue=extract_revenue(flat, ticket),
         data_risks=extract_data_risks(flat),
         symptoms=extract_symptoms(flat),

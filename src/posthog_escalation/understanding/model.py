@@ -139,11 +139,14 @@ class ScopeSignal(Model):
 
 
 class DepthSignal(Model):
-    """Blocked (no way forward) or inconvenienced (a workaround exists)."""
+    """Blocked (no way forward), a workaround, minor, or unknown — with the words that
+    decided it."""
 
-    level: Literal["blocked", "workaround", "unknown"] = "unknown"
+    level: Literal["blocked", "workaround", "minor", "unknown"] = "unknown"
     blocked_phrases: list[str] = Field(default_factory=list)
     workaround_phrases: list[str] = Field(default_factory=list)
+    minor_phrases: list[str] = Field(default_factory=list)
+    cue: str | None = Field(None, description="The words that decided the level")
 
 
 class RevenueSignal(Model):
