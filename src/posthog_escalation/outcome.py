@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from .lint import Finding
 from .models import Escalation, Evidence, Refusal
+from .understanding.decide import Decision
 
 DrafterName = Literal["offline", "llm"]
 
@@ -24,6 +25,20 @@ class Usage(BaseModel):
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
     cost_usd: float = 0.0
+
+
+def add_usage(total: Usage, more: Usage) -> Usage:
+    """Two usages summed (the model is the first one's, else the second's)."""
+    return Usage(
+        model=total.model or more.model,
+        model_turns=total.model_turns + more.model_turns,
+        tool_calls=total.tool_calls + more.tool_calls,
+        input_tokens=total.input_tokens + more.input_tokens,
+        output_tokens=total.output_tokens + more.output_tokens,
+        cache_read_tokens=total.cache_read_tokens + more.cache_read_tokens,
+        cache_write_tokens=total.cache_write_tokens + more.cache_write_tokens,
+        cost_usd=round(total.cost_usd + more.cost_usd, 6),
+    )
 
 
 class ToolCall(BaseModel):
@@ -61,7 +76,7 @@ class Outcome(BaseModel):
     notes: list[str] = Field(
         default_factory=list, description="What the drafter decided or overrode, and why"
     )
-    decision: Any = Field(
+    decision: Decision | None = Field(
         default=None, description="How the ticket was read and routed, with the reasons"
     )
 

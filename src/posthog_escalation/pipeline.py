@@ -13,21 +13,61 @@ from typing import TYPE_CHECKING, Literal
 
 from .backends import Backends, open_backends
 from .config import Settings
+from .drafting.offline import relevant_incident, settled_decision
 from .evidence import GatherLimits, gather
 from .lint import lint
 from .models import EscalationRequest, Refusal
-from .outcome import DrafterName, Outcome
+from .outcome import DrafterName, Outcome, Usage, add_usage
 from .playbook import Playbook, default_playbook
 from .redact import redactor_for
 from .render import render_markdown
-from .understanding import extract_signals
-from .understanding.decide import decide
+from .understanding import Signals, default_catalogue, extract_signals
+from .understanding.decide import Decision, decide
+from .understanding.merge import merge_reading
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
 
 DrafterChoice = Literal["auto", "offline", "llm"]
 Progress = Callable[[str], None]
+
+
+async def _read_with_claude(
+    request: EscalationRequest,
+    signals: Signals,
+    decision: Decision,
+    playbook: Playbook,
+    settings: Settings,
+    client: AsyncAnthropic | None,
+) -> tuple[Decision, Signals, list[str], Usage]:
+    """Claude's reading of the ticket, checked and merged by the rules."""
+    from .drafting.reading import read_ticket
+
+    owned = client is None
+    if client is None:
+        from .drafting.llm import make_client
+
+        client = make_client(settings)
+    try:
+        catalogue = default_catalogue()
+        reading, failure, usage = await read_ticket(
+            client,
+            settings.model,
+            request.ticket,
+            request.triage,
+            playbook,
+            catalogue,
+            secrets=settings.secrets(),
+        )
+    finally:
+        if owned:
+            await client.close()
+    if reading is None:
+        return decision, signals, [failure or "Claude returned no reading"], usage
+    merged, merged_signals, notes = merge_reading(
+        decision, signals, reading, playbook, catalogue, ticket=request.ticket
+    )
+    return merged, merged_signals, notes, usage
 
 
 def choose_drafter(choice: DrafterChoice, settings: Settings) -> DrafterName:
@@ -101,6 +141,15 @@ async def escalate(
         signals = extract_signals(ticket, triage)
         decision = decide(signals, book, ticket=ticket)
         stages["signals"] = time.perf_counter() - mark
+        reading_notes: list[str] = []
+        reading_usage: Usage | None = None
+        if chosen == "llm":
+            notify("reading the ticket (llm)")
+            mark = time.perf_counter()
+            decision, signals, reading_notes, reading_usage = await _read_with_claude(
+                request, signals, decision, book, settings, anthropic_client
+            )
+            stages["reading"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
         notify("gathering evidence")
@@ -137,7 +186,7 @@ async def escalate(
                 drafted.usage,
                 drafted.revised,
             )
-            notes, fell_back = list(drafted.notes), drafted.fell_back
+            notes, fell_back = [*reading_notes, *drafted.notes], drafted.fell_back
             unavailable = drafted.unavailable
         else:
             from .drafting.offline import draft_offline
@@ -148,6 +197,9 @@ async def escalate(
             tool_calls, usage, revised = [], None, False
             notes, fell_back, unavailable = [], False, False
         stages["draft"] = time.perf_counter() - mark
+        decision = settled_decision(
+            ticket, signals, pack, book, relevant_incident(pack, signals), decision
+        )
     finally:
         if owned:
             await backends.aclose()
@@ -168,9 +220,12 @@ async def escalate(
         fell_back=fell_back,
         unavailable=unavailable,
         notes=notes,
+        decision=decision,
     )
     if usage is not None:
         outcome.usage = usage
+    if reading_usage is not None:
+        outcome.usage = add_usage(outcome.usage, reading_usage)
     stages["gate_and_render"] = time.perf_counter() - mark
     stages["total"] = time.perf_counter() - started
     outcome.stage_seconds = stages

@@ -192,12 +192,16 @@ class AnswerableCues(_Strict):
 
     questions: list[str] = Field(default_factory=list)
     feature_requests: list[str] = Field(default_factory=list)
+    subject_questions: list[str] = Field(default_factory=list)
+    subject_feature_requests: list[str] = Field(default_factory=list)
     failures: list[str] = Field(
         default_factory=list,
         description="Any of these means a failure engineering must explain; it vetoes the rest",
     )
 
-    @field_validator("questions", "feature_requests", "failures")
+    @field_validator(
+        "questions", "feature_requests", "subject_questions", "subject_feature_requests", "failures"
+    )
     @classmethod
     def _compiles(cls, patterns: list[str]) -> list[str]:
         return _compiled(patterns)

@@ -446,22 +446,40 @@ async def test_without_a_key_or_client_the_drafter_says_how_to_fix_it(demo) -> N
         )
 
 
+DEMO_READING = {
+    "product_area": "session_replay",
+    "sdks": [{"package": "posthog-js", "version": "1.201.0"}],
+    "platform": "Safari",
+    "error": "",
+    "blocked": False,
+    "workaround": "",
+    "question": False,
+    "feature_request": False,
+    "data_exposure": False,
+    "data_loss": False,
+    "symptom": "Safari session recordings are blank",
+}
+
+
 async def test_escalate_with_the_llm_drafter_records_usage_and_tool_calls(
     demo, demo_request, demo_backends, hogql_settings, monkeypatch
 ) -> None:
     api = ScriptedAnthropic(
         [
+            final(DEMO_READING),
             reply(tool_use("hogql_query", {"query": SAFARI_QUERY})),
             final(demo_answer(demo.pack)),
         ]
     )
-    monkeypatch.setattr(llm, "_client", lambda _settings: api.client())
+    monkeypatch.setattr(llm, "make_client", lambda _settings: api.client())
     settings = hogql_settings.model_copy(update={"anthropic_api_key": SecretStr(TEST_KEY)})
 
     outcome = await escalate(demo_request, settings=settings, backends=demo_backends, drafter="llm")
 
     assert outcome.drafter == "llm"
     assert outcome.passed_gate
-    assert outcome.usage.model_turns == 2
+    assert "output_config" in api.requests[0]
+    assert "<untrusted_ticket>" in api.requests[0]["messages"][0]["content"]
+    assert outcome.usage.model_turns == 3
     assert [c.name for c in outcome.tool_calls] == ["hogql_query"]
     assert TEST_KEY not in outcome.markdown + outcome.public_markdown

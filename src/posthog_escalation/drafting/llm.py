@@ -165,7 +165,8 @@ class _Meter:
         return self.usage
 
 
-def _client(settings: Settings) -> AsyncAnthropic:
+def make_client(settings: Settings) -> AsyncAnthropic:
+    """An Anthropic client from the configured key; a clear error when there is none."""
     if settings.anthropic_api_key is None or not settings.anthropic_api_key.get_secret_value():
         raise ConfigError(
             "ANTHROPIC_API_KEY is not set, so the Claude drafter cannot run",
@@ -446,7 +447,7 @@ async def draft_with_claude(
         token_budget=token_budget,
         decision=decision,
     )
-    api = client or _client(settings)
+    api = client or make_client(settings)
     server = build_server(
         settings=settings, backends=backends, evidence=session.evidence, playbook=playbook
     )

@@ -82,7 +82,8 @@ def answerable(
     """Why the ticket is not a bug to escalate, or None when it should be escalated.
 
     Args:
-        text: What the customer wrote (see :func:`customer_text`).
+        text: What the customer wrote, its subject on the first line (see
+            :func:`customer_text`).
         playbook: Its ``answerable`` cues.
         documented: A documented behaviour already matched (and allowed) for the ticket.
         docs_url: The best docs section for the problem, when searched.
@@ -102,10 +103,12 @@ def answerable(
             sentence=docs_sentence,
             confidence=docs_confidence,
         )
-    asked = _search(playbook.answerable.questions, text)
+    cues = playbook.answerable
+    subject = text.split("\n", 1)[0]
+    asked = _search(cues.questions, text) or _search(cues.subject_questions, subject)
     if asked:
         return Answer(kind="question", cue=asked, url=docs_url, sentence=docs_sentence)
-    wanted = _search(playbook.answerable.feature_requests, text)
+    wanted = _search(cues.feature_requests, text) or _search(cues.subject_feature_requests, subject)
     if wanted:
         return Answer(kind="feature_request", cue=wanted, url=docs_url, sentence=docs_sentence)
     return None

@@ -55,6 +55,9 @@ class AreaDecision(Model):
 
     route: str
     scores: dict[str, float] = Field(default_factory=dict)
+    cue_scores: dict[str, float] = Field(
+        default_factory=dict, description="What the cue words alone give each route"
+    )
     cues: list[str] = Field(default_factory=list, description="Cue phrases of the chosen route")
     triage: str | None = Field(None, description="The triage product area that was mapped")
     classifier: dict[str, float] = Field(default_factory=dict)
@@ -167,6 +170,7 @@ def decide_area(
     body = signals.text
     scored = {k: r for k, r in playbook.routes.items() if k not in NOT_SCORED}
     scores, cues = _cue_scores(scored, subject, body)
+    cue_only = dict(scores)
     for component in catalogue.components(f"{subject}\n{body}"):
         if component.area in scores:
             scores[component.area] += COMPONENT_WEIGHT
@@ -189,6 +193,7 @@ def decide_area(
     return AreaDecision(
         route=route,
         scores={k: round(v, 3) for k, v in sorted(scores.items(), key=lambda kv: -kv[1])},
+        cue_scores={k: v for k, v in cue_only.items() if v > 0},
         cues=cues.get(route, []),
         triage=signals.product_area if mapped else None,
         classifier={k: round(v, 3) for k, v in probabilities.items()},

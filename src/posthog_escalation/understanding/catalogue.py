@@ -223,8 +223,8 @@ class Catalogue(Model):
         """The SDK a ticket that names none points at by its platform or language.
 
         The most specific wins: a cross-platform wrapper's platform (Flutter, React
-        Native), then one native mobile platform (iOS or Android, not both), then a
-        programming language, then the web.
+        Native), then one native mobile platform (iOS or Android; both named implies
+        neither), then a programming language, then the web.
         """
         wrappers = {"flutter", "react-native"}
         found: list[tuple[int, int, SdkEntry]] = []
@@ -238,7 +238,7 @@ class Catalogue(Model):
                 found.append((1, index, entry))
             elif spoken & set(languages) and "web" not in named:
                 found.append((2, index, entry))
-            elif named & set(platforms) or spoken & set(languages):
+            elif (named - {"ios", "android"}) & set(platforms) or spoken & set(languages):
                 found.append((3, index, entry))
         return min(found, key=lambda f: (f[0], f[1]))[2] if found else None
 

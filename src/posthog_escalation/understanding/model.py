@@ -42,7 +42,7 @@ class SdkMention(Model):
     family: str
     repo: str
     plugin: bool = False
-    source: Literal["ticket", "triage"] = "ticket"
+    source: Literal["ticket", "triage", "model"] = "ticket"
     cue: Literal["name", "package", "import", "identifier"] = "name"
 
     @property
