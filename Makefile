@@ -4,7 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup lint format bench clean
+# The labeled real reports (test data beside the repository, never committed). When they
+# are here, `make test` also runs the accuracy suite on their holdout split and fails when
+# a figure drops below its floor (set a few points under what the suite reaches).
+REPORTS ?= $(firstword $(wildcard ../shared/corpora/posthog-issues/issues.jsonl /work/shared/corpora/posthog-issues/issues.jsonl))
+ACCURACY_FLOORS := --floor route=0.82 --floor repo=0.74 --floor gate=0.93 \
+	--floor not_a_bug_recall=0.2 --floor bugs_called_not_a_bug=0.05
+
+.PHONY: demo test setup lint format bench accuracy clean
 
 # The install log is shown only when the install fails (setuptools is chatty about the
 # package-data folders).
@@ -26,6 +33,15 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 	$(BIN)/posthog-escalation eval --drafter offline --data-dir $(CURDIR)/.data/ci
+	@$(MAKE) --no-print-directory accuracy
+
+accuracy: $(STAMP)
+	@if [ -n "$(REPORTS)" ]; then \
+		$(BIN)/posthog-escalation eval --dataset $(REPORTS) --split holdout \
+			--data-dir $(CURDIR)/.data/ci $(ACCURACY_FLOORS); \
+	else \
+		echo "accuracy suite skipped: no labeled reports at ../shared/corpora/posthog-issues"; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
