@@ -46,6 +46,7 @@ from .render import render_markdown
 DB_NAME = "escalations.db"
 ID_PREFIX = "ESC-"
 _ID = re.compile(r"^\s*(?:esc-?)?(\d+)\s*$", re.IGNORECASE)
+MAX_NUMBER = 2**63 - 1  # SQLite's largest integer
 
 
 class Status(StrEnum):
@@ -217,15 +218,20 @@ def parse_id(escalation_id: str | int) -> int:
     Raises:
         InputError: The text is not an escalation id.
     """
-    if isinstance(escalation_id, int):
-        return escalation_id
-    match = _ID.match(escalation_id)
-    if not match:
+    match = None if isinstance(escalation_id, int) else _ID.match(escalation_id)
+    if not isinstance(escalation_id, int) and not match:
         raise InputError(
             f"'{escalation_id}' is not an escalation id",
             "use the id shown by `posthog-escalation list`, e.g. ESC-1",
         )
-    return int(match.group(1))
+    digits = match.group(1) if match else str(escalation_id)
+    number = int(digits) if len(digits) <= 19 else MAX_NUMBER + 1
+    if not 0 <= number <= MAX_NUMBER:
+        raise InputError(
+            f"'{escalation_id}' is not an escalation id (no escalation number is that large)",
+            "use the id shown by `posthog-escalation list`, e.g. ESC-1",
+        )
+    return number
 
 
 def idempotency_key(ticket_id: str) -> str:

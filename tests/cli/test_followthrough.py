@@ -123,6 +123,17 @@ def test_show_of_an_unknown_id_is_a_one_line_error(
     assert "no escalation ESC-7 in the store" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("command", ["show", "file", "update"])
+def test_an_id_too_large_for_the_store_is_a_one_line_error_not_an_overflow(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, command: str
+) -> None:
+    extra = ["--note", "n"] if command == "update" else []
+    code, out, err = run(capsys, data_dir, command, "ESC-99999999999999999999999", *extra)
+    assert code == 2 and out == ""
+    assert "ESC-99999999999999999999999" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_file_without_confirm_prints_exactly_what_would_be_sent_and_sends_nothing(
     capsys: pytest.CaptureFixture[str], data_dir: Path, github: GitHubStub
 ) -> None:
