@@ -342,3 +342,35 @@ def test_two_processes_writing_at_once_lose_nothing_and_duplicate_nothing(
         raw = sqlite3.connect(store.path)
         assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         raw.close()
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_store_is_created_private_in_a_private_data_folder(
+    tmp_path: Path, example_escalation: Escalation, ticket: Ticket
+) -> None:
+    old = os.umask(0o022)
+    try:
+        folder = tmp_path / "data"
+        with EscalationStore.in_data_dir(folder) as store:
+            store_escalation(store, example_escalation, ticket=ticket, now=NOW)
+            files = [p for p in folder.iterdir() if p.name.startswith("escalations.db")]
+            assert {p.name for p in files} >= {"escalations.db", "escalations.db-wal"}
+            assert {p.name: _mode(p) for p in files} == {p.name: 0o600 for p in files}
+        assert _mode(folder) == 0o700
+    finally:
+        os.umask(old)
+
+
+def test_an_existing_world_readable_store_and_folder_are_tightened(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    path = folder / "escalations.db"
+    sqlite3.connect(path).close()
+    path.chmod(0o644)
+    with EscalationStore.in_data_dir(folder):
+        pass
+    assert (_mode(folder), _mode(path)) == (0o700, 0o600)

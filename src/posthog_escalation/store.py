@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -37,6 +38,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from .config import ensure_private_dir
 from .errors import ConfigError, InputError, NotFoundError
 from .models import Cadence, Escalation, FollowUpPlan, Ticket
 from .playbook import add_cadence
@@ -292,9 +294,25 @@ def default_store_path(data_dir: Path) -> Path:
     return data_dir / DB_NAME
 
 
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600, or tighten an existing file of ours to 0600
+    (SQLite gives its ``-wal`` and ``-shm`` files the database file's mode)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(fd).st_uid == os.getuid():
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists() and companion.stat().st_uid == os.getuid():
+            companion.chmod(0o600)
+
+
 def _connect(path: Path, timeout: float) -> sqlite3.Connection:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(path.parent)
+        _private_file(path)
         conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError(

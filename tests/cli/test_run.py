@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -204,3 +206,27 @@ def test_hostile_documents_are_refused_in_one_line_by_every_command_that_loads_o
     err = capsys.readouterr().err.strip()
     assert name in err and "refused" in err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_run_writes_every_file_private_and_the_data_folder_0700(
+    hogql_home: Path, tmp_path: Path
+) -> None:
+    old = os.umask(0o022)
+    try:
+        data, out = tmp_path / "data", tmp_path / "out"
+        assert (
+            main(["--data-dir", str(data), "run", str(DEMO), "--offline", "--out", str(out)]) == 0
+        )
+        assert os.umask(0o022) == 0o022, "the CLI restores the caller's umask"
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    files = [p for p in [*data.rglob("*"), *out.rglob("*")] if p.is_file()]
+    assert any(p.name == "escalations.db" for p in files)
+    assert any(p.name == "escalation.md" for p in files)
+    assert {str(p): stat.S_IMODE(p.stat().st_mode) for p in files} == {str(p): 0o600 for p in files}
+    folders = [p for p in data.rglob("*") if p.is_dir()]
+    assert {str(p): stat.S_IMODE(p.stat().st_mode) for p in folders} == {
+        str(p): 0o700 for p in folders
+    }
