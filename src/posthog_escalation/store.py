@@ -18,6 +18,14 @@ Guarantees:
   commands, the CLI and the MCP server) can write at the same time; one waits for the
   other. Read-modify-write operations run inside one :meth:`EscalationStore.transaction`.
 - **Append-only log.** Triggers reject any ``UPDATE`` or ``DELETE`` on ``events``.
+- **One filing at a time.** Before anything is sent to GitHub the filer claims the
+  escalation in ``filing_claims`` (a row with a state: ``claimed``, ``filed`` or
+  ``released``, its owner and a lease). A second filer waits for the claim to end and
+  reads its result; a claim whose lease ran out (the filer died) may be taken over.
+- **Keys nobody else can compute.** The idempotency key hidden in a filed issue is an
+  HMAC of the ticket id under a per-installation secret (``installation.key``, 0600,
+  created on first use), so another GitHub user cannot plant a matching marker.
+- **Private files.** The data folder is 0700, ``escalations.db`` and the secret 0600.
 - **Schema versions.** ``PRAGMA user_version`` holds the schema version; :data:`MIGRATIONS`
   upgrades older files in order; a file newer than this code is refused.
 """
@@ -25,13 +33,15 @@ Guarantees:
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import re
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -46,6 +56,8 @@ from .redact import redactor_for
 from .render import render_markdown
 
 DB_NAME = "escalations.db"
+INSTALLATION_SECRET = "installation.key"
+KEY_PREFIX = "pe2-"
 ID_PREFIX = "ESC-"
 _ID = re.compile(r"^\s*(?:esc-?)?(\d+)\s*$", re.IGNORECASE)
 MAX_NUMBER = 2**63 - 1  # SQLite's largest integer
@@ -67,6 +79,7 @@ class Status(StrEnum):
 
 
 FilingOutcome = Literal["created", "found_existing", "failed", "timeout", "refused"]
+ClaimState = Literal["claimed", "filed", "released"]
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the initial schema.
@@ -135,6 +148,17 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER events_no_delete BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
     """,
+    # 2: one filing at a time.
+    """
+    CREATE TABLE filing_claims (
+        escalation_number INTEGER PRIMARY KEY REFERENCES escalations (number),
+        state TEXT NOT NULL CHECK (state IN ('claimed', 'filed', 'released')),
+        owner TEXT NOT NULL,
+        claimed_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -201,6 +225,20 @@ class FilingAttempt(_Record):
     detail: str
 
 
+class FilingClaim(_Record):
+    """Who is filing an escalation, or last filed it, and until when the claim holds."""
+
+    escalation_id: str
+    state: ClaimState
+    owner: str
+    claimed_at: datetime
+    expires_at: datetime
+
+    def held_by_other(self, owner: str, now: datetime) -> bool:
+        """True while another filer holds a live claim."""
+        return self.state == "claimed" and self.owner != owner and utc(now) < self.expires_at
+
+
 class SaveResult(_Record):
     """What :meth:`EscalationStore.save` did."""
 
@@ -236,10 +274,43 @@ def parse_id(escalation_id: str | int) -> int:
     return number
 
 
-def idempotency_key(ticket_id: str) -> str:
-    """A stable key for filing the escalation of ``ticket_id`` (no ticket text in it)."""
-    digest = hashlib.sha256(f"posthog-escalation:{ticket_id}".encode()).hexdigest()
-    return f"pe-{digest[:20]}"
+def installation_secret(data_dir: Path) -> bytes:
+    """This installation's secret (``<data_dir>/installation.key``), created on first use
+    with 32 random bytes, readable by the owner only.
+
+    Raises:
+        ConfigError: The file cannot be created or read, or is too short to be a secret.
+    """
+    path = Path(data_dir) / INSTALLATION_SECRET
+    try:
+        ensure_private_dir(path.parent)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(secrets.token_bytes(32))
+        value = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot create or read the installation secret ({exc.strerror})",
+            "check --data-dir / POSTHOG_ESCALATION_DATA_DIR and its permissions",
+        ) from None
+    if len(value) < 32:
+        raise ConfigError(
+            f"{path}: the installation secret is damaged (shorter than 32 bytes)",
+            "delete the file; a new one is created (issues filed before cannot be relinked "
+            "by their marker, but the store keeps their URLs)",
+        )
+    return value
+
+
+def idempotency_key(ticket_id: str, secret: bytes) -> str:
+    """The key hidden in the issue filed for ``ticket_id``: an HMAC under the installation
+    ``secret``, so no one without the secret can compute it (no ticket text in it)."""
+    mac = hmac.new(secret, f"posthog-escalation:idempotency:{ticket_id}".encode(), hashlib.sha256)
+    return f"{KEY_PREFIX}{mac.hexdigest()[:32]}"
 
 
 def utc(moment: datetime) -> datetime:
@@ -379,8 +450,9 @@ def _statements(script: str) -> list[str]:
 class Transaction:
     """The reads and writes available inside one :meth:`EscalationStore.transaction`."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, secret: bytes) -> None:
         self._conn = conn
+        self._secret = secret
 
     def get(self, escalation_id: str | int) -> StoredEscalation:
         """The stored escalation; raises :class:`NotFoundError` naming the id."""
@@ -485,6 +557,57 @@ class Transaction:
             {"repo": repo, "issue_url": issue_url, "http_status": http_status},
         )
 
+    def filing_claim(self, escalation_id: str | int) -> FilingClaim | None:
+        """The filing claim of one escalation, if it was ever claimed."""
+        number = parse_id(escalation_id)
+        row = self._conn.execute(
+            "SELECT * FROM filing_claims WHERE escalation_number = ?", (number,)
+        ).fetchone()
+        if row is None:
+            return None
+        return FilingClaim(
+            escalation_id=format_id(number),
+            state=row["state"],
+            owner=row["owner"],
+            claimed_at=_parse(row["claimed_at"]),
+            expires_at=_parse(row["expires_at"]),
+        )
+
+    def claim_filing(
+        self, escalation_id: str | int, owner: str, now: datetime, *, lease: timedelta
+    ) -> FilingClaim:
+        """Claim the filing for ``owner`` unless another filer holds a live claim; returns
+        the claim as it stands (check :meth:`FilingClaim.held_by_other`)."""
+        number = parse_id(escalation_id)
+        current = self.filing_claim(number)
+        if current is not None and current.held_by_other(owner, now):
+            return current
+        self._conn.execute(
+            "INSERT INTO filing_claims (escalation_number, state, owner, claimed_at, "
+            "expires_at, updated_at) VALUES (?, 'claimed', ?, ?, ?, ?) "
+            "ON CONFLICT (escalation_number) DO UPDATE SET state = 'claimed', "
+            "owner = excluded.owner, claimed_at = excluded.claimed_at, "
+            "expires_at = excluded.expires_at, updated_at = excluded.updated_at",
+            (number, owner, _iso(now), _iso(utc(now) + lease), _iso(now)),
+        )
+        if current is not None and current.state == "claimed" and current.owner != owner:
+            self.log(
+                number, "filing_claim_taken_over", now, f"the claim of {current.owner} expired"
+            )
+        claim = self.filing_claim(number)
+        assert claim is not None
+        return claim
+
+    def end_claim(
+        self, escalation_id: str | int, owner: str, state: ClaimState, now: datetime
+    ) -> None:
+        """End ``owner``'s claim as ``filed`` or ``released`` (another owner's is kept)."""
+        self._conn.execute(
+            "UPDATE filing_claims SET state = ?, updated_at = ? "
+            "WHERE escalation_number = ? AND owner = ?",
+            (state, _iso(now), parse_id(escalation_id), owner),
+        )
+
     def events(self, escalation_id: str | int) -> list[Event]:
         """The log of one escalation, oldest first."""
         number = parse_id(escalation_id)
@@ -551,7 +674,7 @@ class Transaction:
                     ticket.model_dump_json() if ticket else None,
                     internal_markdown,
                     public_markdown,
-                    idempotency_key(escalation.ticket_id),
+                    idempotency_key(escalation.ticket_id, self._secret),
                     *_schedule_columns(schedule).values(),
                     _iso(now),
                     _iso(now),
@@ -639,9 +762,24 @@ class EscalationStore:
         self._conn = _connect(path, timeout)
         try:
             self.schema_version = migrate(self._conn)
+            self.secret = installation_secret(path.parent)
+            self._rekey()
         except BaseException:
             self._conn.close()
             raise
+
+    def _rekey(self) -> None:
+        """Give escalations stored before keys were secret a key under this installation's
+        secret (a marker anyone could compute is never trusted)."""
+        legacy = "SELECT number, ticket_id FROM escalations WHERE idempotency_key NOT LIKE ?"
+        if self._conn.execute(legacy, (KEY_PREFIX + "%",)).fetchone() is None:
+            return
+        with self.transaction():
+            for row in self._conn.execute(legacy, (KEY_PREFIX + "%",)).fetchall():
+                self._conn.execute(
+                    "UPDATE escalations SET idempotency_key = ? WHERE number = ?",
+                    (idempotency_key(row["ticket_id"], self.secret), row["number"]),
+                )
 
     @classmethod
     def in_data_dir(cls, data_dir: Path, **kwargs: Any) -> EscalationStore:
@@ -663,7 +801,7 @@ class EscalationStore:
         """One atomic unit of work: ``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK``)."""
         self._conn.execute("BEGIN IMMEDIATE")
         try:
-            yield Transaction(self._conn)
+            yield Transaction(self._conn, self.secret)
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise
@@ -672,7 +810,7 @@ class EscalationStore:
     def _read(self, action: Callable[[Transaction], Any]) -> Any:
         self._conn.execute("BEGIN")
         try:
-            return action(Transaction(self._conn))
+            return action(Transaction(self._conn, self.secret))
         finally:
             self._conn.execute("COMMIT")
 
@@ -716,6 +854,14 @@ class EscalationStore:
     def filing_attempts(self, escalation_id: str | int) -> list[FilingAttempt]:
         """Every filing attempt for one escalation."""
         return self._read(lambda tx: (tx.get(escalation_id), tx.filing_attempts(escalation_id))[1])
+
+    def filing_claim(self, escalation_id: str | int) -> FilingClaim | None:
+        """The filing claim of one escalation, if it was ever claimed."""
+        return self._read(lambda tx: tx.filing_claim(escalation_id))
+
+    def idempotency_key(self, ticket_id: str) -> str:
+        """The filing key of ``ticket_id`` under this installation's secret."""
+        return idempotency_key(ticket_id, self.secret)
 
     def evidence_ids(self, escalation_id: str | int) -> list[str]:
         """The evidence ids stored for one escalation, in order."""
