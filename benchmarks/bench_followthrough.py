@@ -2,26 +2,39 @@
 
 Run: ``.venv/bin/python benchmarks/bench_followthrough.py``. Prints medians and p95 with a
 baseline measured in the same run (patterns-only redaction; a bare SQLite insert).
+
+The demo section runs the bundled demo once (offline, on the embedded demo world, in a
+temporary data folder) and times the public copy's redaction with the demo's real
+redactor: the customer's names plus the other organizations its evidence names.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import anyio
+
+from posthog_escalation.config import Settings
 from posthog_escalation.followups import list_followups, record_update
 from posthog_escalation.loading import load_model
-from posthog_escalation.models import Customer, Escalation, Message, Ticket
-from posthog_escalation.redact import Redactor, redact_text
+from posthog_escalation.models import Customer, Escalation, EscalationRequest, Message, Ticket
+from posthog_escalation.pipeline import escalate
+from posthog_escalation.redact import Redactor, redact_text, redactor_for
 from posthog_escalation.render import render_markdown
 from posthog_escalation.store import EscalationStore, store_escalation
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "src/posthog_escalation/examples/escalation.yaml"
+EXAMPLES = Path(__file__).resolve().parents[1] / "src/posthog_escalation/examples"
+EXAMPLE = EXAMPLES / "escalation.yaml"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine  # noqa: E402
+
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
 
@@ -42,7 +55,43 @@ def report(name: str, samples: list[float], unit: float = 1e3, label: str = "ms"
     return median
 
 
+def demo_redaction() -> None:
+    """The demo's public copy, redacted as ``escalate()`` redacts it."""
+    request = load_model(EXAMPLES / "demo_request.yaml", EscalationRequest)
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(data_dir=Path(folder), backend="local", _env_file=None)
+        outcome = anyio.run(lambda: escalate(request, settings=settings, drafter="offline"))
+    escalation = outcome.escalation
+    assert escalation is not None
+    internal = outcome.markdown
+    terms = list(dict.fromkeys(t for e in escalation.evidence for t in e.private_terms))
+
+    def redactor() -> Redactor:
+        made = redactor_for(request.ticket, keep_project_ids=settings.keep_project_ids)
+        made.orgs.extend(t for t in terms if t not in made.orgs)
+        return made
+
+    names = redactor()
+    print(
+        f"demo internal markdown: {len(internal)} characters; the redactor knows "
+        f"{len(names.names)} people and {len(names.orgs)} organizations"
+    )
+    base = report(
+        "demo: redact_text (patterns only; baseline)", timed(lambda: redact_text(internal), 30)
+    )
+    full = report(
+        "demo: the demo's redactor (patterns + names)", timed(lambda: redactor()(internal), 30)
+    )
+    print(f"{'  ratio names/patterns':<48} {full / base:.2f}x")
+    report(
+        "demo: render_markdown(public) with the redactor",
+        timed(lambda: render_markdown(escalation, "public", redactor=redactor()), 30),
+    )
+
+
 def main() -> None:
+    print(f"machine: {machine()}")
+    demo_redaction()
     escalation = load_model(EXAMPLE, Escalation)
     ticket = Ticket(
         id=escalation.ticket_id,
