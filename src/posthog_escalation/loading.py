@@ -204,10 +204,24 @@ def _schema_name(model: type[BaseModel]) -> str:
     return next((name for name, m in SCHEMAS.items() if m is model), model.__name__.lower())
 
 
+def _holds_untrusted_text(model: type[BaseModel]) -> bool:
+    from .models import Escalation, EscalationRequest, Ticket, TriageReport
+
+    return issubclass(model, EscalationRequest | Ticket | TriageReport | Escalation)
+
+
 def validate_document(data: Any, model: type[M], *, source: str, prefix: str = "") -> M:
-    """Validate parsed data as ``model``; errors name ``source`` and the field."""
+    """Validate parsed data as ``model``; errors name ``source`` and the field.
+
+    Tickets, triage reports and escalations have their credentials replaced first
+    (:func:`~posthog_escalation.scrub.scrub_credentials`).
+    """
     if data is None:
         raise InputError(f"{source}: is empty", f"it must hold a {model.__name__}")
+    if _holds_untrusted_text(model):
+        from .scrub import scrub_credentials
+
+        data = scrub_credentials(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -20,6 +20,7 @@ from .outcome import DrafterName, Outcome
 from .playbook import Playbook, default_playbook
 from .redact import redactor_for
 from .render import render_markdown
+from .scrub import scrub_model
 from .signals import extract_signals
 from .tools.issues import guess_route
 
@@ -72,6 +73,7 @@ async def escalate(
     settings = settings or Settings()
     book = playbook or default_playbook()
     chosen = choose_drafter(drafter, settings)
+    request = scrub_model(request, settings.secrets())
     ticket, triage = request.ticket, request.triage
     if triage is not None and not triage.escalates:
         return Outcome(

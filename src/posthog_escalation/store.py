@@ -935,7 +935,9 @@ def store_escalation(
     escalation's plan, and save (or revise the escalation already stored for the ticket).
 
     The public markdown is redacted with the ticket's names when ``ticket`` is given
-    (``Redactor.for_ticket``) and with the patterns only otherwise.
+    (``Redactor.for_ticket``) and with the patterns only otherwise. Credentials in the
+    ticket and the escalation are replaced before anything is rendered or written
+    (:func:`~posthog_escalation.scrub.scrub_model`), whoever called.
 
     Args:
         store: The open store.
@@ -945,6 +947,10 @@ def store_escalation(
         extra_secrets: Exact values to redact too (``Settings.secrets()``).
         keep_project_ids: ``Settings.keep_project_ids``.
     """
+    from .scrub import scrub_model
+
+    escalation = scrub_model(escalation, extra_secrets)
+    ticket = scrub_model(ticket, extra_secrets) if ticket is not None else None
     redactor = redactor_for(ticket, extra_secrets, keep_project_ids=keep_project_ids)
     return store.save(
         escalation,

@@ -230,3 +230,30 @@ def test_run_writes_every_file_private_and_the_data_folder_0700(
     assert {str(p): stat.S_IMODE(p.stat().st_mode) for p in folders} == {
         str(p): 0o700 for p in folders
     }
+
+
+def test_a_run_on_a_ticket_full_of_credentials_writes_none_anywhere(
+    hogql_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from test_scrub import hostile_request, leaked
+
+    request = tmp_path / "hostile.json"
+    request.write_text(hostile_request().model_dump_json())
+    data, out = tmp_path / "data", tmp_path / "out"
+    assert main(["--data-dir", str(data), "run", str(request), "--offline", "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    for args in (["list"], ["list", "--json"], ["show", "ESC-1"], ["show", "ESC-1", "--json"]):
+        assert main(["--data-dir", str(data), *args]) == 0
+    shown = capsys.readouterr()
+    texts = {p.name: p.read_text() for p in out.iterdir()}
+    texts["stdout"] = printed.out + shown.out
+    texts["stderr"] = printed.err + shown.err
+    with EscalationStore.in_data_dir(data) as store:
+        stored = store.get("ESC-1")
+        texts["row"] = stored.model_dump_json() + json.dumps(
+            [e.model_dump(mode="json") for e in store.events("ESC-1")]
+        )
+    raw = b"".join(p.read_bytes() for p in data.iterdir() if p.name.startswith("escalations.db"))
+    texts["sqlite bytes"] = raw.decode("utf-8", "replace")
+    assert {name: leaked(text) for name, text in texts.items()} == {n: [] for n in texts}
+    assert "Northwind Health" in texts["escalation.md"], "personal data may stay internal"
