@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import anyio
 
+from machine import machine
 from posthog_escalation.config import Settings
 from posthog_escalation.followups import list_followups, record_update
 from posthog_escalation.loading import load_model
@@ -32,8 +32,6 @@ from posthog_escalation.store import EscalationStore, store_escalation
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "src/posthog_escalation/examples"
 EXAMPLE = EXAMPLES / "escalation.yaml"
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine  # noqa: E402
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 

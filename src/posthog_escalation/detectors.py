@@ -198,9 +198,10 @@ _PERSON_CUE = (
     r"developer|dev|colleague|teammate|manager|lead|pm|admin|founder|contact|analyst|"
     r"designer|architect|director|intern))\b[ \t]*,?[ \t]*"
     r"|\b(?:thanks|thank you|cheers|regards|best|kind regards|best regards)[ \t]*,[ \t]*\n?[ \t]*"
-    r"|^[ \t]*(?:--|—|–)[ \t]*)"
+    r"|(?:^|(?<=\s))(?:--|—|–)[ \t]*)"
 )
 PERSON_CUE = re.compile(rf"(?m){_PERSON_CUE}")
+_LINE_END = re.compile(r"[ \t]*(?:\r?\n|$)")
 _PERSON_CUE_ANY_CASE = re.compile(rf"(?im){_PERSON_CUE}")
 PERSON_NAME = re.compile(rf"{_CAPITALISED}(?:[ \t]+{_CAPITALISED}){{0,2}}(?![A-Za-z0-9])")
 FULL_NAME = re.compile(
@@ -271,6 +272,9 @@ def unlisted_people(text: str) -> Iterator[tuple[int, int, str]]:
     for cue in cues:
         match = PERSON_NAME.match(text, cue.end())
         if match is None:
+            continue
+        signed = cue.group(0).strip()[:1] in "-—–"
+        if signed and not _LINE_END.match(text, match.end()):
             continue
         words = match.group(0).split()
         while words and words[-1].lower() in _NOT_A_NAME:
