@@ -40,6 +40,7 @@ import asyncio
 import hashlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -193,16 +194,28 @@ BIG_OUTPUT = "SELECT * FROM events LIMIT 10000000"
 MAX_CLI_OUTPUT = 5_000_000
 
 
+# An engine error instead of a refusal tells the caller what exists ("IN nosuchdb.x").
+ENGINE_ERROR = re.compile(
+    r"(?i)doesn't exist|does not exist|unknown_(?:database|table)|DB::Exception|Code: \d+"
+)
+
+
 def _leaks_host(text: str, bench: Bench) -> bool:
     return socket.gethostname() in text or str(bench.data.resolve()) in text
+
+
+def _refusal(held: bool, detail: str, text: str, bench: Bench) -> tuple[bool, str]:
+    if _leaks_host(text, bench):
+        return False, "the answer names the host or the data folder"
+    if ENGINE_ERROR.search(text):
+        return False, "an engine error, not a refusal: " + ENGINE_ERROR.search(text).group(0)
+    return held, detail
 
 
 def hogql_cli_probes(bench: Bench) -> None:
     for name, query in HOGQL_REFUSED:
         ran = cli(bench, "hogql", query, timeout=60)
-        held, detail = one_clear_line(ran)
-        if _leaks_host(ran.out + ran.err, bench):
-            held, detail = False, "the output names the host or the data folder"
+        held, detail = _refusal(*one_clear_line(ran), ran.out + ran.err, bench)
         bench.record("hogql-cli", name, held, detail)
     ran = cli(bench, "hogql", "SELECT 1", "--limit", "-5")
     bench.record("hogql-cli", "--limit -5", *one_clear_line(ran))
@@ -216,18 +229,23 @@ def hogql_cli_probes(bench: Bench) -> None:
     )
 
 
+_BARE_PREFIX = re.compile(r"^\s*Error executing tool \w+:?\s*")
+
+
 def _tool_error_is_clear(result: Any) -> tuple[bool, str]:
+    """An error that says why, not only "Error executing tool hogql_query"."""
     text = " ".join(getattr(c, "text", "") for c in result.content)
-    clear = bool(result.is_error) and "Error executing tool" not in text and len(text) > 10
-    return clear, text[:160]
+    reason = _BARE_PREFIX.sub("", text)
+    return bool(result.is_error) and len(reason) > 10, text[:160]
 
 
 async def _mcp_stdio(bench: Bench, calls: list[tuple[str, str, dict[str, Any]]]) -> list[Any]:
     from mcp import Client, StdioServerParameters
 
+    log = bench.work / "mcp-stdio.log"  # the server's stderr, kept out of the report
     params = StdioServerParameters(
-        command=CLI,
-        args=["--data-dir", str(bench.data), "serve"],
+        command="/bin/sh",
+        args=["-c", f'exec "{CLI}" --data-dir "{bench.data}" serve 2>>"{log}"'],
         env={"PATH": os.environ.get("PATH", ""), "HOME": str(bench.work)},
         cwd=str(bench.work),
     )
@@ -254,9 +272,8 @@ def hogql_mcp_probes(bench: Bench) -> None:
             size = len(text) + len(json.dumps(answer.structured_content or {}))
             bench.record("hogql-mcp", name, size <= MAX_CLI_OUTPUT, f"{size:,} chars")
             continue
-        held, detail = _tool_error_is_clear(answer)
-        if _leaks_host(text + json.dumps(answer.structured_content or {}), bench):
-            held, detail = False, "the answer names the host or the data folder"
+        everything = text + json.dumps(answer.structured_content or {})
+        held, detail = _refusal(*_tool_error_is_clear(answer), everything, bench)
         bench.record("hogql-mcp", name, held, detail)
 
 

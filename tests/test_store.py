@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -395,3 +396,17 @@ def test_a_store_from_before_secret_keys_is_rekeyed_and_gains_the_claims_table(
         assert store.schema_version == SCHEMA_VERSION
         assert store.get("ESC-1").idempotency_key == idempotency_key("ZD-1", store.secret)
         assert store.filing_claim("ESC-1") is None
+
+
+def test_a_note_or_filing_detail_holding_a_credential_is_logged_without_it(
+    store: EscalationStore, example_escalation: Escalation
+) -> None:
+    key = "phx_9kQw2LmN4pR6sT8vX0zB2dF4hJ6kL8nP0rT2vX4zB6dF8hJ"
+    store_escalation(store, example_escalation, now=NOW)
+    with store.transaction() as tx:
+        tx.log("ESC-1", "followup_team", NOW, f"customer sent {key}", {"note": f"key {key}"})
+        tx.record_attempt("ESC-1", NOW, repo="r", outcome="failed", detail=f"echo {key}")
+    rows = [e.detail + json.dumps(e.data) for e in store.events("ESC-1")]
+    rows += [a.detail for a in store.filing_attempts("ESC-1")]
+    assert not [row for row in rows if key[:16] in row]
+    assert any("[posthog-key-1]" in row for row in rows)

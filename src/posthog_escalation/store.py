@@ -54,6 +54,7 @@ from .models import Cadence, Escalation, FollowUpPlan, Ticket
 from .playbook import add_cadence
 from .redact import redactor_for
 from .render import render_markdown
+from .scrub import scrub_credentials, scrub_model
 
 DB_NAME = "escalations.db"
 INSTALLATION_SECRET = "installation.key"
@@ -525,10 +526,11 @@ class Transaction:
         detail: str = "",
         data: dict[str, Any] | None = None,
     ) -> None:
-        """Append one event to the log."""
+        """Append one event to the log (credentials in ``detail`` and ``data`` replaced)."""
+        detail, data = scrub_credentials(detail), scrub_credentials(data or {})
         self._conn.execute(
             "INSERT INTO events (escalation_number, at, kind, detail, data) VALUES (?, ?, ?, ?, ?)",
-            (parse_id(escalation_id), _iso(now), kind, detail, json.dumps(data or {})),
+            (parse_id(escalation_id), _iso(now), kind, detail, json.dumps(data)),
         )
 
     def record_attempt(
@@ -542,8 +544,9 @@ class Transaction:
         http_status: int | None = None,
         detail: str = "",
     ) -> None:
-        """Record one filing attempt and log it."""
+        """Record one filing attempt and log it (credentials in ``detail`` replaced)."""
         number = parse_id(escalation_id)
+        detail = scrub_credentials(detail)
         self._conn.execute(
             "INSERT INTO filing_attempts (escalation_number, at, repo, outcome, issue_url, "
             "http_status, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -947,8 +950,6 @@ def store_escalation(
         extra_secrets: Exact values to redact too (``Settings.secrets()``).
         keep_project_ids: ``Settings.keep_project_ids``.
     """
-    from .scrub import scrub_model
-
     escalation = scrub_model(escalation, extra_secrets)
     ticket = scrub_model(ticket, extra_secrets) if ticket is not None else None
     redactor = redactor_for(ticket, extra_secrets, keep_project_ids=keep_project_ids)
