@@ -6,14 +6,21 @@ baseline measured in the same run (patterns-only redaction; a bare SQLite insert
 The demo section runs the bundled demo once (offline, on the embedded demo world, in a
 temporary data folder) and times the public copy's redaction with the demo's real
 redactor: the customer's names plus the other organizations its evidence names.
+
+``--before FILE`` loads an older ``redact.py`` (e.g. ``git show <commit>:src/
+posthog_escalation/redact.py > /tmp/redact_before.py``) and times it on the same text,
+interleaved with the current one, so before and after are measured in the same run.
 """
 
 from __future__ import annotations
 
+import argparse
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
+import types
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,7 +60,25 @@ def report(name: str, samples: list[float], unit: float = 1e3, label: str = "ms"
     return median
 
 
-def demo_redaction() -> None:
+def load_before(path: Path) -> types.ModuleType:
+    """An older ``redact.py``, importable next to the current package."""
+    source = path.read_text(encoding="utf-8").replace("from .", "from posthog_escalation.")
+    module = types.ModuleType("redact_before")
+    sys.modules[module.__name__] = module
+    exec(compile(source, str(path), "exec"), module.__dict__)
+    return module
+
+
+def interleaved(actions: dict[str, Callable[[], object]], repeat: int) -> dict[str, list[float]]:
+    """Each action timed ``repeat`` times, taking turns, so load hits all alike."""
+    samples: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(repeat):
+        for name, action in actions.items():
+            samples[name] += timed(action, 1)
+    return samples
+
+
+def demo_redaction(before: types.ModuleType | None) -> None:
     """The demo's public copy, redacted as ``escalate()`` redacts it."""
     request = load_model(EXAMPLES / "demo_request.yaml", EscalationRequest)
     with tempfile.TemporaryDirectory() as folder:
@@ -64,8 +89,9 @@ def demo_redaction() -> None:
     internal = outcome.markdown
     terms = list(dict.fromkeys(t for e in escalation.evidence for t in e.private_terms))
 
-    def redactor() -> Redactor:
-        made = redactor_for(request.ticket, keep_project_ids=settings.keep_project_ids)
+    def redactor(module: types.ModuleType | None = None) -> Redactor:
+        make = module.redactor_for if module else redactor_for
+        made = make(request.ticket, keep_project_ids=settings.keep_project_ids)
         made.orgs.extend(t for t in terms if t not in made.orgs)
         return made
 
@@ -74,13 +100,22 @@ def demo_redaction() -> None:
         f"demo internal markdown: {len(internal)} characters; the redactor knows "
         f"{len(names.names)} people and {len(names.orgs)} organizations"
     )
-    base = report(
-        "demo: redact_text (patterns only; baseline)", timed(lambda: redact_text(internal), 30)
-    )
-    full = report(
-        "demo: the demo's redactor (patterns + names)", timed(lambda: redactor()(internal), 30)
-    )
+    actions: dict[str, Callable[[], object]] = {
+        "demo: redact_text (patterns only)": lambda: redact_text(internal),
+        "demo: the demo's redactor (patterns + names)": lambda: redactor()(internal),
+    }
+    if before is not None:
+        actions["demo, before: redact_text (patterns only)"] = lambda: before.redact_text(internal)
+        actions["demo, before: the demo's redactor"] = lambda: redactor(before)(internal)
+    for action in actions.values():
+        action()
+    medians = {name: report(name, samples) for name, samples in interleaved(actions, 40).items()}
+    full = medians["demo: the demo's redactor (patterns + names)"]
+    base = medians["demo: redact_text (patterns only)"]
     print(f"{'  ratio names/patterns':<48} {full / base:.2f}x")
+    if before is not None:
+        old = medians["demo, before: the demo's redactor"]
+        print(f"{'  before / after (the demo redactor)':<48} {old / full:.2f}x")
     report(
         "demo: render_markdown(public) with the redactor",
         timed(lambda: render_markdown(escalation, "public", redactor=redactor()), 30),
@@ -88,8 +123,11 @@ def demo_redaction() -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", type=Path, help="an older redact.py to compare with")
+    args = parser.parse_args()
     print(f"machine: {machine()}")
-    demo_redaction()
+    demo_redaction(load_before(args.before) if args.before else None)
     escalation = load_model(EXAMPLE, Escalation)
     ticket = Ticket(
         id=escalation.ticket_id,

@@ -62,17 +62,20 @@ def rule_names() -> list[str]:
 
 # Every credential shape in the rule set holds a long run with a digit, or an ``@``
 # (credentials in a URL): only lines with one are given to the detectors.
-_RULE_LINE = re.compile(r"[A-Za-z0-9_\-+/=:.]*\d[A-Za-z0-9_\-+/=:.]*|@")
+_RULE_RUN = re.compile(r"[A-Za-z0-9_\-+/=:.]{16,}|@")
 
 
 def _candidate_lines(text: str) -> str:
-    lines = []
-    for line in text.splitlines():
-        for match in _RULE_LINE.finditer(line):
-            if match.group(0) == "@" or len(match.group(0)) >= 16:
-                lines.append(line)
-                break
-    return "\n".join(lines)
+    starts: dict[int, int] = {}
+    for match in _RULE_RUN.finditer(text):
+        run = match.group(0)
+        if run != "@" and not any(c.isdigit() for c in run):
+            continue
+        start = text.rfind("\n", 0, match.start()) + 1
+        if start not in starts:
+            end = text.find("\n", match.end())
+            starts[start] = len(text) if end < 0 else end
+    return "\n".join(text[start:end] for start, end in starts.items())
 
 
 def ruleset_secrets(text: str) -> list[str]:

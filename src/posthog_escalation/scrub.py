@@ -13,6 +13,7 @@ field it appears in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -21,6 +22,19 @@ from pydantic import BaseModel
 from .redact import Redactor
 
 M = TypeVar("M", bound=BaseModel)
+
+# A string with none of these cannot hold a credential the redactor would find: no long
+# run of key characters, no name of a secret, no key block, no credentials in a URL.
+_MAYBE_CREDENTIAL = re.compile(
+    r"[A-Za-z0-9_\-+/=.%]{12,}|://[^\s/@]+@|-----BEGIN"
+    r"|(?i:pass|pw|pwd|token|secret|key|bearer|basic|auth|cred|sig|dsn|cookie)"
+)
+
+
+def _scrub_text(text: str, scrubber: Redactor) -> str:
+    if not _MAYBE_CREDENTIAL.search(text) and not any(s in text for s in scrubber.extra_secrets):
+        return text
+    return scrubber(text)
 
 
 def credential_scrubber(extra_secrets: Iterable[str] = ()) -> Redactor:
@@ -33,7 +47,7 @@ def scrub_credentials(data: Any, scrubber: Redactor | None = None) -> Any:
     in every string, keys included. Other values are returned as they are."""
     scrubber = scrubber or credential_scrubber()
     if isinstance(data, str):
-        return scrubber(data)
+        return _scrub_text(data, scrubber)
     if not isinstance(data, dict | list):
         return data
     root: Any = _copy_container(data)
@@ -42,9 +56,9 @@ def scrub_credentials(data: Any, scrubber: Redactor | None = None) -> Any:
         source, target = stack.pop()
         items = source.items() if isinstance(source, dict) else enumerate(source)
         for key, value in items:
-            new_key = scrubber(key) if isinstance(key, str) else key
+            new_key = _scrub_text(key, scrubber) if isinstance(key, str) else key
             if isinstance(value, str):
-                new_value: Any = scrubber(value)
+                new_value: Any = _scrub_text(value, scrubber)
             elif isinstance(value, dict | list):
                 new_value = _copy_container(value)
                 stack.append((value, new_value))
