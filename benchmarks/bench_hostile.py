@@ -81,6 +81,7 @@ class Bench:
     results: list[Result] = field(default_factory=list)
 
     def record(self, category: str, probe: str, held: bool, detail: str = "") -> None:
+        detail = " ".join(detail.split())[:160]
         self.results.append(Result(category, probe, held, detail))
         mark = "held" if held else "NOT HELD"
         print(f"  [{mark:8}] {category:<20} {probe}" + (f" — {detail}" if not held else ""))
