@@ -2,26 +2,44 @@
 
 Run: ``.venv/bin/python benchmarks/bench_followthrough.py``. Prints medians and p95 with a
 baseline measured in the same run (patterns-only redaction; a bare SQLite insert).
+
+The demo section runs the bundled demo once (offline, on the embedded demo world, in a
+temporary data folder) and times the public copy's redaction with the demo's real
+redactor: the customer's names plus the other organizations its evidence names.
+
+``--before FILE`` loads an older ``redact.py`` (e.g. ``git show <commit>:src/
+posthog_escalation/redact.py > /tmp/redact_before.py``) and times it on the same text,
+interleaved with the current one, so before and after are measured in the same run.
 """
 
 from __future__ import annotations
 
+import argparse
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
+import types
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import anyio
+
+from machine import machine
+from posthog_escalation.config import Settings
 from posthog_escalation.followups import list_followups, record_update
 from posthog_escalation.loading import load_model
-from posthog_escalation.models import Customer, Escalation, Message, Ticket
-from posthog_escalation.redact import Redactor, redact_text
+from posthog_escalation.models import Customer, Escalation, EscalationRequest, Message, Ticket
+from posthog_escalation.pipeline import escalate
+from posthog_escalation.redact import Redactor, redact_text, redactor_for
 from posthog_escalation.render import render_markdown
 from posthog_escalation.store import EscalationStore, store_escalation
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "src/posthog_escalation/examples/escalation.yaml"
+EXAMPLES = Path(__file__).resolve().parents[1] / "src/posthog_escalation/examples"
+EXAMPLE = EXAMPLES / "escalation.yaml"
+
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
 
@@ -42,7 +60,74 @@ def report(name: str, samples: list[float], unit: float = 1e3, label: str = "ms"
     return median
 
 
+def load_before(path: Path) -> types.ModuleType:
+    """An older ``redact.py``, importable next to the current package."""
+    source = path.read_text(encoding="utf-8").replace("from .", "from posthog_escalation.")
+    module = types.ModuleType("redact_before")
+    sys.modules[module.__name__] = module
+    exec(compile(source, str(path), "exec"), module.__dict__)
+    return module
+
+
+def interleaved(actions: dict[str, Callable[[], object]], repeat: int) -> dict[str, list[float]]:
+    """Each action timed ``repeat`` times, taking turns, so load hits all alike."""
+    samples: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(repeat):
+        for name, action in actions.items():
+            samples[name] += timed(action, 1)
+    return samples
+
+
+def demo_redaction(before: types.ModuleType | None) -> None:
+    """The demo's public copy, redacted as ``escalate()`` redacts it."""
+    request = load_model(EXAMPLES / "demo_request.yaml", EscalationRequest)
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(data_dir=Path(folder), backend="local", _env_file=None)
+        outcome = anyio.run(lambda: escalate(request, settings=settings, drafter="offline"))
+    escalation = outcome.escalation
+    assert escalation is not None
+    internal = outcome.markdown
+    terms = list(dict.fromkeys(t for e in escalation.evidence for t in e.private_terms))
+
+    def redactor(module: types.ModuleType | None = None) -> Redactor:
+        make = module.redactor_for if module else redactor_for
+        made = make(request.ticket, keep_project_ids=settings.keep_project_ids)
+        made.orgs.extend(t for t in terms if t not in made.orgs)
+        return made
+
+    names = redactor()
+    print(
+        f"demo internal markdown: {len(internal)} characters; the redactor knows "
+        f"{len(names.names)} people and {len(names.orgs)} organizations"
+    )
+    actions: dict[str, Callable[[], object]] = {
+        "demo: redact_text (patterns only)": lambda: redact_text(internal),
+        "demo: the demo's redactor (patterns + names)": lambda: redactor()(internal),
+    }
+    if before is not None:
+        actions["demo, before: redact_text (patterns only)"] = lambda: before.redact_text(internal)
+        actions["demo, before: the demo's redactor"] = lambda: redactor(before)(internal)
+    for action in actions.values():
+        action()
+    medians = {name: report(name, samples) for name, samples in interleaved(actions, 40).items()}
+    full = medians["demo: the demo's redactor (patterns + names)"]
+    base = medians["demo: redact_text (patterns only)"]
+    print(f"{'  ratio names/patterns':<48} {full / base:.2f}x")
+    if before is not None:
+        old = medians["demo, before: the demo's redactor"]
+        print(f"{'  before / after (the demo redactor)':<48} {old / full:.2f}x")
+    report(
+        "demo: render_markdown(public) with the redactor",
+        timed(lambda: render_markdown(escalation, "public", redactor=redactor()), 30),
+    )
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", type=Path, help="an older redact.py to compare with")
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    demo_redaction(load_before(args.before) if args.before else None)
     escalation = load_model(EXAMPLE, Escalation)
     ticket = Ticket(
         id=escalation.ticket_id,

@@ -5,7 +5,10 @@ GitHub is played by a small in-memory fake behind ``httpx2.MockTransport``.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import stat
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -41,7 +44,12 @@ from posthog_escalation.models import (
 )
 from posthog_escalation.playbook import default_playbook
 from posthog_escalation.redact import Redactor
-from posthog_escalation.store import EscalationStore, Status, store_escalation
+from posthog_escalation.store import (
+    INSTALLATION_SECRET,
+    EscalationStore,
+    Status,
+    store_escalation,
+)
 
 TOKEN = "ghp_T3stT0kenThatMustNeverBeLogged0123456"
 STORED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -103,7 +111,7 @@ def _route(escalation: Escalation, route: str) -> Escalation:
 def test_the_plan_names_the_route_repo_playbook_labels_and_a_redacted_title_and_body(
     example_escalation: Escalation, ticket: Ticket
 ) -> None:
-    plan = plan_filing(example_escalation, Redactor.for_ticket(ticket))
+    plan = plan_filing(example_escalation, Redactor.for_ticket(ticket), key="pe2-0123")
     assert plan.repo == "PostHog/posthog-js"
     assert plan.labels == ["bug", "feature/replay"]
     assert plan.title == example_escalation.summary
@@ -207,17 +215,9 @@ def test_an_issue_filed_earlier_but_never_recorded_is_found_by_its_marker(
     store: EscalationStore, github: FakeGitHub
 ) -> None:
     plan = plan_for_stored(store.get("ESC-1"))
-    github.issues.append(
-        {
-            "number": 7,
-            "html_url": "https://github.com/PostHog/posthog-js/issues/7",
-            "body": "older text\n" + marker(plan.idempotency_key),
-            "repo": "PostHog/posthog-js",
-            "indexed": True,
-        }
-    )
+    planted = github.plant("older text\n" + marker(plan.idempotency_key), author=github.login)
     result = _file(store, github, plan)
-    assert (result.outcome, result.issue_number) == ("found_existing", 7)
+    assert (result.outcome, result.issue_number) == ("found_existing", planted["number"])
     assert github.creates == []
 
 
@@ -336,3 +336,137 @@ def test_a_resolve_in_support_recommendation_is_blocked(
     )
     assert not plan.sendable
     assert "recommends resolving this in support" in plan.blockers[0]
+
+
+# -- the marker cannot be squatted -----------------------------------------------------------
+
+
+def _unkeyed_marker(ticket_id: str) -> str:
+    """The marker anyone could compute before keys were derived with a secret."""
+    digest = hashlib.sha256(f"posthog-escalation:{ticket_id}".encode()).hexdigest()
+    return marker(f"pe-{digest[:20]}")
+
+
+def test_an_issue_by_someone_else_carrying_our_exact_marker_is_not_trusted(
+    store: EscalationStore, github: FakeGitHub
+) -> None:
+    plan = plan_for_stored(store.get("ESC-1"))
+    github.plant("copied\n" + marker(plan.idempotency_key), author="mallory")
+    result = _file(store, github, plan)
+    assert result.outcome == "created"
+    assert len(github.creates) == 1
+    assert store.get("ESC-1").issue_url == result.issue_url != github.issues[0]["html_url"]
+
+
+def test_markers_anyone_can_compute_for_a_range_of_tickets_match_nothing(
+    store: EscalationStore, github: FakeGitHub, example_escalation: Escalation
+) -> None:
+    ids = [example_escalation.ticket_id] + [f"ZD-{n}" for n in range(48000, 48300)]
+    github.plant("\n".join(_unkeyed_marker(t) for t in ids), author="mallory")
+    github.plant(_unkeyed_marker(example_escalation.ticket_id), author=github.login)
+    result = _file(store, github)
+    assert result.outcome == "created" and len(github.creates) == 1
+
+
+def test_the_key_is_derived_with_a_private_installation_secret(
+    tmp_path: Path, example_escalation: Escalation, ticket: Ticket
+) -> None:
+    keys = []
+    for name in ("one", "two"):
+        with EscalationStore.in_data_dir(tmp_path / name) as opened:
+            store_escalation(opened, example_escalation, ticket=ticket, now=STORED_AT)
+            keys.append(opened.get("ESC-1").idempotency_key)
+        secret = tmp_path / name / INSTALLATION_SECRET
+        assert secret.is_file() and stat.S_IMODE(secret.stat().st_mode) == 0o600
+        assert len(secret.read_bytes()) >= 32
+    assert keys[0] != keys[1]
+    assert marker(keys[0]) != _unkeyed_marker(example_escalation.ticket_id)
+    with EscalationStore.in_data_dir(tmp_path / "one") as reopened:
+        assert reopened.get("ESC-1").idempotency_key == keys[0]
+
+
+def test_the_lookup_asks_github_who_we_are_and_only_lists_our_issues(
+    store: EscalationStore, github: FakeGitHub
+) -> None:
+    _file(store, github)
+    paths = [r.url.path for r in github.requests]
+    assert paths[0] == "/user"
+    listing = next(r for r in github.requests if r.url.path.endswith("/issues"))
+    assert listing.url.params["creator"] == github.login
+    search = next(r for r in github.requests if r.url.path == "/search/issues")
+    assert f"author:{github.login}" in search.url.params["q"]
+
+
+def test_a_token_whose_identity_cannot_be_read_files_nothing(
+    store: EscalationStore, github: FakeGitHub
+) -> None:
+    github.user_status = 403
+    with pytest.raises(AuthError, match="who the token belongs to"):
+        _file(store, github)
+    assert github.creates == []
+
+
+# -- one filing at a time ----------------------------------------------------------------------
+
+
+def _file_in_thread(path: Path, github: FakeGitHub, results: list, **kwargs) -> threading.Thread:
+    def work() -> None:
+        with EscalationStore(path) as own:
+            try:
+                results.append(_file(own, github, **kwargs))
+            except Exception as exc:
+                results.append(exc)
+
+    return threading.Thread(target=work)
+
+
+def test_two_concurrent_filings_of_one_escalation_create_one_issue(
+    store: EscalationStore, github: FakeGitHub
+) -> None:
+    github.create_delay = 0.4
+    results: list = []
+    threads = [_file_in_thread(store.path, github, results) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(github.creates) == 1 and len(github.issues) == 1
+    assert sorted(r.outcome for r in results) == ["already_filed", "created"]
+    assert {r.issue_url for r in results} == {github.issues[0]["html_url"]}
+    assert store.get("ESC-1").issue_url == github.issues[0]["html_url"]
+
+
+def test_the_claim_is_a_row_in_the_store_released_when_filing_fails(
+    store: EscalationStore, github: FakeGitHub
+) -> None:
+    github.create_failures = [lambda r: httpx2.Response(404, json={"message": "Not Found"})]
+    with pytest.raises(NotFoundError):
+        _file(store, github)
+    assert store.filing_claim("ESC-1").state == "released"
+    result = _file(store, github)
+    assert result.outcome == "created"
+    assert store.filing_claim("ESC-1").state == "filed"
+
+
+def test_a_second_filer_waits_then_says_a_filing_is_in_progress(
+    store: EscalationStore, github: FakeGitHub
+) -> None:
+    with store.transaction() as tx:
+        tx.claim_filing("ESC-1", "another-process", FILED_AT, lease=timedelta(minutes=15))
+    with pytest.raises(StateError, match="ESC-1 is being filed by another process"):
+        _file(store, github, claim_wait=0.2)
+    assert github.requests == []
+
+
+def test_a_claim_abandoned_by_a_crashed_filer_is_taken_over_after_its_lease(
+    store: EscalationStore, github: FakeGitHub
+) -> None:
+    plan = plan_for_stored(store.get("ESC-1"))
+    with store.transaction() as tx:
+        tx.claim_filing("ESC-1", "crashed", FILED_AT - timedelta(hours=1), lease=timedelta(0))
+    planted = github.plant(
+        "created just before the crash\n" + marker(plan.idempotency_key), author=github.login
+    )
+    result = _file(store, github, plan, claim_wait=0.2)
+    assert (result.outcome, result.issue_number) == ("found_existing", planted["number"])
+    assert github.creates == []

@@ -62,3 +62,71 @@ def test_empty_file_is_refused(tmp_path: Path) -> None:
     path.write_text("")
     with pytest.raises(InputError, match="empty.yaml: is empty"):
         load_model(path, EscalationRequest)
+
+
+def _alias_bomb(levels: int = 9, width: int = 9) -> str:
+    lines = ['a0: &a0 ["lol"]']
+    for level in range(1, levels + 1):
+        refs = ", ".join(f"*a{level - 1}" for _ in range(width))
+        lines.append(f"a{level}: &a{level} [{refs}]")
+    lines.append(f"ticket: {{id: T1, subject: s, tags: *a{levels}}}")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_yaml_alias_bomb_is_refused_in_one_line_before_it_expands(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.yaml"
+    path.write_text(_alias_bomb())
+    with pytest.raises(InputError) as raised:
+        read_document(path)
+    line = raised.value.one_line()
+    assert "bomb.yaml" in line and "expand" in line and "\n" not in line
+
+
+def test_a_few_aliases_that_expand_modestly_are_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "anchors.yaml"
+    path.write_text("base: &b {sdk: posthog-js}\nfirst: *b\nsecond: {<<: *b, version: '1.2'}\n")
+    data = read_document(path)
+    assert data["first"] == {"sdk": "posthog-js"}
+    assert data["second"] == {"sdk": "posthog-js", "version": "1.2"}
+
+
+def test_too_many_aliases_are_refused_even_when_each_is_small(tmp_path: Path) -> None:
+    path = tmp_path / "many.yaml"
+    path.write_text("a: &a x\nlist:\n" + "".join("  - *a\n" for _ in range(5000)))
+    with pytest.raises(InputError, match="many.yaml: .*aliases"):
+        read_document(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("deep.json", "[" * 5000 + "]" * 5000),
+        ("deep.yaml", "[" * 5000 + "]" * 5000),
+        ("deep_map.json", '{"a":' * 3000 + "1" + "}" * 3000),
+        ("deep_block.yaml", "".join(" " * i + "- \n" for i in range(0, 2000, 1)) + "x\n"),
+    ],
+)
+def test_deeply_nested_documents_give_one_line_not_a_recursion_error(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(InputError) as raised:
+        read_document(path)
+    assert name in raised.value.one_line()
+    assert "nested deeper than" in raised.value.one_line()
+
+
+def test_a_bracket_inside_a_json_string_does_not_count_as_nesting(tmp_path: Path) -> None:
+    path = tmp_path / "strings.json"
+    path.write_text('{"ticket": {"id": "T1", "subject": "' + "[" * 500 + '"}}')
+    assert read_document(path)["ticket"]["subject"] == "[" * 500
+
+
+def test_a_document_larger_than_the_cap_is_refused(tmp_path: Path) -> None:
+    from posthog_escalation.loading import MAX_DOCUMENT_BYTES
+
+    path = tmp_path / "huge.yaml"
+    path.write_text("subject: " + "x" * (MAX_DOCUMENT_BYTES + 1) + "\n")
+    with pytest.raises(InputError, match="huge.yaml: .*larger than"):
+        read_document(path)

@@ -507,3 +507,118 @@ def test_an_email_wrapped_at_the_at_sign_and_a_key_in_a_url_path_are_replaced() 
     assert redact_text(f"https://us.i.posthog.com/static/array/{POSTHOG_KEY}/config.js") == (
         "https://us.i.posthog.com/static/array/[posthog-key-1]/config.js"
     )
+
+
+# ---------------------------------------------------------------------------------------
+# The hostile pass (issue 15): shapes that leaked, and names nobody listed.
+# ---------------------------------------------------------------------------------------
+NPM_TOKEN = "npm_Wq8fZ2kR7xLm4NvB9cT1yH6jD3sP0aQe5UoG"
+SENDGRID_KEY = "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"
+GITLAB_TOKEN = "glpat-Rk7xLm4NvB9cT1yH6jD3"
+HF_TOKEN = "hf_QmZkRvLnBcTyHjDsPaQeUoGwFzKxMnVbCtYh"
+AZURE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+HEX_TOKEN = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (f"our CI uses {NPM_TOKEN} to publish", NPM_TOKEN),
+        (f"//registry.npmjs.org/:_authToken={NPM_TOKEN}", NPM_TOKEN),
+        (f"sendgrid key {SENDGRID_KEY} in the mailer", SENDGRID_KEY),
+        (f"GitLab: {GITLAB_TOKEN}", GITLAB_TOKEN),
+        (f"HF {HF_TOKEN} for the model", HF_TOKEN),
+        (
+            "DefaultEndpointsProtocol=https;AccountName=nwlogs;AccountKey="
+            + AZURE_KEY
+            + ";EndpointSuffix=core.windows.net",
+            AZURE_KEY,
+        ),
+        ("staging login pw CorrectHorseBattery99 if you need it", "CorrectHorseBattery99"),
+        (f"the token we rotated yesterday was {HEX_TOKEN}.", HEX_TOKEN),
+        (f"API key for staging is {HEX_TOKEN}", HEX_TOKEN),
+        ("encoded: " + base64.b64encode(f"api_key={HEX_TOKEN}".encode()).decode(), HEX_TOKEN),
+        ("creds " + base64.b64encode(b"dana:hunter2hunter2").decode(), "ZGFuYTpo"),
+        ("key " + base64.b64encode(GITHUB_TOKEN.encode()).decode() + " works", "Z2hwX1I4"),
+        ("an unknown vendor key Zk29xQmN7bT1cY6wP3sL5jH0fG2aE9uRt4", "Zk29xQmN7bT1"),
+    ],
+)
+def test_credential_shapes_that_leaked_are_replaced_whole(text: str, secret: str) -> None:
+    redacted = redact_text(text)
+    assert not _survives(secret, redacted), redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("SSN 123-45-6789 on file", "123-45-6789"),
+        ("her social security number: 123456789", "123456789"),
+        ("pay to DE89 3704 0044 0532 0130 00 by Friday", "3704 0044 0532"),
+        ("IBAN GB82WEST12345698765432.", "GB82WEST12345698765432"),
+        ("call (415) 555-0142.", "555-0142"),
+        ("call +1 415 555 0142.", "555 0142"),
+        ("or 020 7946 0958.", "7946 0958"),
+    ],
+)
+def test_personal_numbers_that_leaked_are_replaced(text: str, value: str) -> None:
+    redacted = redact_text(text)
+    assert value not in redacted and value.replace(" ", "") not in redacted.replace(" ", "")
+
+
+def test_a_phone_number_followed_by_a_full_stop_keeps_the_full_stop() -> None:
+    assert Redactor()("call (415) 555-0142.") == "call [phone-1]."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "version 1.201.0 released 2026-11-14; 1,234,567 events; build 20261114.3",
+        "invalid SSN-looking 000-12-3456 and 666-12-3456 are not numbers anyone has",
+        "trace 4bf92f3577b34da6a3ce929d0e0e4736 and sha 5d41402abc4b2a76b9719d911017c592",
+        "useFeatureFlagEnabled and getFeatureFlagPayload and onFeatureFlags callbacks",
+        "the password reset flow and the token refresh endpoint return 401",
+        "NEXT_PUBLIC_POSTHOG_KEY and POSTHOG_PERSONAL_API_KEY are set in Vercel",
+        "Product Analytics, Web Analytics, Session Replay and Feature Flags; Google Analytics",
+        "Safari 18.1 on macOS 15.1; Chrome 131 works",
+    ],
+)
+def test_engineering_text_is_not_taken_for_a_secret_or_a_person(text: str) -> None:
+    assert redact_text(text) == text
+
+
+def test_product_names_stay_whole_when_another_customer_shares_a_word() -> None:
+    redactor = Redactor(orgs=["Cyberdyne Analytics", "Northwind Health"])
+    text = "Search 'Product Analytics'; Cyberdyne Analytics and Cyberdyne's team; Health checks."
+    assert (
+        redactor(text) == "Search 'Product Analytics'; [org-1] and [org-1]'s team; Health checks."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Safari replay blank, reported by Marcus Chen (Acme Corp)", ["Marcus Chen", "Acme"]),
+        ("Hi team, looping in Tom Baker from their platform group", ["Tom Baker"]),
+        ("Thanks, Jennifer", ["Jennifer"]),
+        ("Our CTO Olusegun Adeyemi wants a call", ["Olusegun", "Adeyemi"]),
+        ("Initech LLC and Globex Robotics see the same thing", ["Initech", "Globex"]),
+        ("as Sarah Connor wrote in the ticket", ["Sarah Connor"]),
+        ("— Priya\nSupport Engineer", ["Priya"]),
+    ],
+)
+def test_names_of_people_and_companies_not_in_the_customer_record_are_replaced(
+    text: str, names: list[str]
+) -> None:
+    redacted = Redactor()(text)
+    for name in names:
+        assert name not in redacted, redacted
+
+
+def test_a_credentials_only_redactor_keeps_personal_data() -> None:
+    redactor = Redactor(names=["Dana Whitfield"], credentials_only=True)
+    text = f"Dana Whitfield (dana@northwind.io) pasted {POSTHOG_KEY} and pw CorrectHorse99"
+    assert redactor(text) == (
+        "Dana Whitfield (dana@northwind.io) pasted [posthog-key-1] and pw [secret-1]"
+    )

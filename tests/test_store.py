@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -78,7 +79,7 @@ def test_storing_an_escalation_keeps_its_json_markdown_evidence_schedule_and_a_l
     assert stored.schedule.team_due == datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
     assert stored.schedule.team_deadline == datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
     assert stored.schedule.customer_due == datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
-    assert stored.idempotency_key == idempotency_key("ZD-48213")
+    assert stored.idempotency_key == idempotency_key("ZD-48213", store.secret)
     assert [(e.kind, e.at) for e in store.events("ESC-1")] == [("stored", NOW)]
 
 
@@ -201,12 +202,13 @@ def test_schedule_from_a_business_day_plan_skips_the_weekend() -> None:
 
 def test_migrate_upgrades_an_older_file_step_by_step(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
-    assert migrate(conn, MIGRATIONS) == 1
+    assert migrate(conn, MIGRATIONS[:1]) == 1
+    assert migrate(conn, MIGRATIONS) == len(MIGRATIONS)
     extra = (*MIGRATIONS, "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);")
-    assert migrate(conn, extra) == 2
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert migrate(conn, extra) == len(extra)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(extra)
     conn.execute("INSERT INTO notes (body) VALUES ('kept')")
-    assert migrate(conn, extra) == 2
+    assert migrate(conn, extra) == len(extra)
     conn.close()
 
 
@@ -342,3 +344,69 @@ def test_two_processes_writing_at_once_lose_nothing_and_duplicate_nothing(
         raw = sqlite3.connect(store.path)
         assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         raw.close()
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_store_is_created_private_in_a_private_data_folder(
+    tmp_path: Path, example_escalation: Escalation, ticket: Ticket
+) -> None:
+    old = os.umask(0o022)
+    try:
+        folder = tmp_path / "data"
+        with EscalationStore.in_data_dir(folder) as store:
+            store_escalation(store, example_escalation, ticket=ticket, now=NOW)
+            files = [p for p in folder.iterdir() if p.name.startswith("escalations.db")]
+            assert {p.name for p in files} >= {"escalations.db", "escalations.db-wal"}
+            assert {p.name: _mode(p) for p in files} == {p.name: 0o600 for p in files}
+        assert _mode(folder) == 0o700
+    finally:
+        os.umask(old)
+
+
+def test_an_existing_world_readable_store_and_folder_are_tightened(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    path = folder / "escalations.db"
+    sqlite3.connect(path).close()
+    path.chmod(0o644)
+    with EscalationStore.in_data_dir(folder):
+        pass
+    assert (_mode(folder), _mode(path)) == (0o700, 0o600)
+
+
+def test_a_store_from_before_secret_keys_is_rekeyed_and_gains_the_claims_table(
+    tmp_path: Path, example_escalation: Escalation
+) -> None:
+    path = tmp_path / "escalations.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, MIGRATIONS[:1])
+    conn.execute(
+        "INSERT INTO escalations (ticket_id, status, severity, route, summary, "
+        "escalation_json, internal_md, public_md, idempotency_key, created_at, updated_at) "
+        "VALUES ('ZD-1', 'draft', 'High', 'r', 's', ?, '', '', 'pe-0123456789abcdef0123', "
+        "'2026-11-20T00:00:00+00:00', '2026-11-20T00:00:00+00:00')",
+        (example_escalation.model_copy(update={"ticket_id": "ZD-1"}).model_dump_json(),),
+    )
+    conn.close()
+    with EscalationStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.get("ESC-1").idempotency_key == idempotency_key("ZD-1", store.secret)
+        assert store.filing_claim("ESC-1") is None
+
+
+def test_a_note_or_filing_detail_holding_a_credential_is_logged_without_it(
+    store: EscalationStore, example_escalation: Escalation
+) -> None:
+    key = "phx_9kQw2LmN4pR6sT8vX0zB2dF4hJ6kL8nP0rT2vX4zB6dF8hJ"
+    store_escalation(store, example_escalation, now=NOW)
+    with store.transaction() as tx:
+        tx.log("ESC-1", "followup_team", NOW, f"customer sent {key}", {"note": f"key {key}"})
+        tx.record_attempt("ESC-1", NOW, repo="r", outcome="failed", detail=f"echo {key}")
+    rows = [e.detail + json.dumps(e.data) for e in store.events("ESC-1")]
+    rows += [a.detail for a in store.filing_attempts("ESC-1")]
+    assert not [row for row in rows if key[:16] in row]
+    assert any("[posthog-key-1]" in row for row in rows)

@@ -18,6 +18,23 @@ POSTHOG_HOSTS = {"us": "https://us.posthog.com", "eu": "https://eu.posthog.com"}
 DEFAULT_INCIDENTS_URL = "https://status.posthog.com/api/v2/incidents.json"
 
 
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) readable by the owner only (0700); an existing
+    folder of ours is tightened to 0700. Returns ``path``.
+
+    The data folder holds the escalation store, the installation secret, worlds and
+    indexes: nobody else on the machine may read it.
+    """
+    path = Path(path).expanduser()
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    except OSError:
+        pass
+    return path
+
+
 def default_data_dir() -> Path:
     """Where worlds, indexes and the escalation store live unless configured."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")

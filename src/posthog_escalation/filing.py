@@ -4,12 +4,17 @@
 redacted public body); nothing leaves the machine. :func:`file_escalation` sends it with
 ``POST /repos/{owner}/{repo}/issues`` and is idempotent:
 
+- the filer first claims the escalation in the store (a ``filing_claims`` row); a second
+  filer waits for that claim to end and reads its result, so two concurrent filings
+  never both reach GitHub;
 - the body carries a hidden marker with the escalation's idempotency key
-  (``<!-- posthog-escalation:idempotency-key=pe-... -->``);
+  (``<!-- posthog-escalation:idempotency-key=pe2-... -->``), an HMAC of the ticket id
+  under the installation's secret, so nobody else can compute it;
 - before every create (including each retry) the repository is checked for an issue
-  carrying that marker: the most recently created issues are read directly (no search
-  index lag, which matters right after a timeout) and the search API is asked as well
-  (for older filings);
+  carrying that marker *and created by the token's own identity* (``GET /user``): the
+  most recently created issues are read directly (no search index lag, which matters
+  right after a timeout) and the search API is asked as well (for older filings). An
+  issue written by anyone else is never trusted, whatever its body says;
 - a stored issue URL short-circuits everything.
 
 So a retry after a timeout where GitHub did create the issue, or a second ``file`` call,
@@ -24,13 +29,16 @@ explicit warning and marked for the route's private channel.
 from __future__ import annotations
 
 import math
+import os
 import re
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
+import anyio
 import httpx2
 from pydantic import BaseModel, ConfigDict, SecretStr
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
@@ -55,7 +63,6 @@ from .store import (
     Schedule,
     Status,
     StoredEscalation,
-    idempotency_key,
     schedule_after,
     utc,
 )
@@ -65,7 +72,8 @@ MAX_TITLE = 256
 MAX_BODY = 65_000
 MAX_RETRY_AFTER = 120.0
 MARKER_PREFIX = "posthog-escalation:idempotency-key="
-_MARKER = re.compile(r"<!--\s*posthog-escalation:idempotency-key=(pe-[0-9a-f]+)\s*-->")
+_MARKER = re.compile(r"<!--\s*posthog-escalation:idempotency-key=(pe2?-[0-9a-f]+)\s*-->")
+CLAIM_LEASE = timedelta(minutes=15)
 
 Outcome = Literal["created", "found_existing", "already_filed", "refused"]
 
@@ -77,8 +85,9 @@ class FilingPlan(BaseModel):
         repo: ``owner/name`` the issue is created in.
         title: The redacted title.
         labels: The playbook's labels for the route (and SDK).
-        body: The redacted public markdown, ending with the hidden idempotency marker.
-        idempotency_key: The key in the marker.
+        body: The redacted public markdown, ending with the hidden idempotency marker
+            (no marker in a preview planned without a key).
+        idempotency_key: The key in the marker (empty in a preview).
         route: The playbook route.
         private_channel: Set when the route must never go to a public repository: where
             to hand it instead.
@@ -154,7 +163,9 @@ def plan_filing(
             (:meth:`~posthog_escalation.redact.Redactor.for_ticket`) so the customer's
             names are replaced too.
         playbook: Where routes, repositories and labels come from.
-        key: The idempotency key (derived from the ticket id when omitted).
+        key: The idempotency key of the stored escalation
+            (:attr:`~posthog_escalation.store.StoredEscalation.idempotency_key`); without
+            it the plan is a preview that :func:`file_escalation` will not send.
 
     Raises:
         PlaybookError: The escalation names a route the playbook does not have.
@@ -162,13 +173,13 @@ def plan_filing(
     playbook = playbook or default_playbook()
     route = playbook.route(escalation.routing.route)
     repo = escalation.affected_repo
-    key = key or idempotency_key(escalation.ticket_id)
+    key = key or ""
     title = _clip(" ".join(redactor(escalation.summary).split()), MAX_TITLE, "…")
     public = render_markdown(escalation, "public", redactor=redactor).rstrip()
     footer = (
         "\n\n---\n<sub>Filed by support with posthog-escalation. Customer details are "
-        "replaced by placeholders; the internal escalation has them.</sub>\n" + marker(key)
-    )
+        "replaced by placeholders; the internal escalation has them.</sub>\n"
+    ) + (marker(key) if key else "")
     body = _clip(public, MAX_BODY - len(footer), "…(cut to fit GitHub's limit)") + footer
     warnings: list[str] = []
     blockers: list[str] = []
@@ -337,18 +348,53 @@ async def _get(client: httpx2.AsyncClient, url: str, **kwargs: Any) -> httpx2.Re
     return response
 
 
+async def authenticated_login(
+    client: httpx2.AsyncClient, headers: dict[str, str], *, api_url: str = GITHUB_API
+) -> str:
+    """Who the token belongs to (``GET /user``): only issues this login created are
+    trusted to be an earlier filing."""
+    response = await _get(client, f"{api_url.rstrip('/')}/user", headers=headers)
+    if response.status_code >= 500 or response.status_code == 429:
+        _raise_for(response, "GitHub", "reading the token's identity")
+    if response.status_code == 401:
+        raise AuthError("GitHub rejected GITHUB_TOKEN (401)", "check the token; nothing was filed")
+    login = None
+    if response.status_code == 200:
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        login = data.get("login") if isinstance(data, dict) else None
+    if not isinstance(login, str) or not login:
+        raise AuthError(
+            f"GitHub would not say who the token belongs to (GET /user: HTTP "
+            f"{response.status_code}), so an earlier filing cannot be recognised safely",
+            "use a personal access token (classic or fine-grained) with Issues read/write; "
+            "nothing was filed",
+        )
+    return login
+
+
+def _ours(item: dict[str, Any], wanted: str, login: str) -> bool:
+    author = (item.get("user") or {}).get("login")
+    return author == login and wanted in (item.get("body") or "")
+
+
 async def find_existing_issue(
     client: httpx2.AsyncClient,
     plan: FilingPlan,
     headers: dict[str, str],
+    login: str,
     *,
     api_url: str = GITHUB_API,
     since: datetime | None = None,
 ) -> dict[str, Any] | None:
-    """The issue in ``plan.repo`` whose body carries ``plan``'s idempotency marker, if any.
+    """The issue in ``plan.repo`` created by ``login`` whose body carries ``plan``'s
+    idempotency marker, if any.
 
-    Reads the repository's most recently created issues (consistent right away), then
-    asks the search API (which lags a little, but reaches older issues).
+    Reads the repository's most recently created issues by ``login`` (consistent right
+    away), then asks the search API (which lags a little, but reaches older issues).
+    Issues by anyone else never match, whatever their body holds.
     """
     base = api_url.rstrip("/")
     wanted = marker(plan.idempotency_key)
@@ -357,6 +403,7 @@ async def find_existing_issue(
         "sort": "created",
         "direction": "desc",
         "per_page": 100,
+        "creator": login,
     }
     if since is not None:
         params["since"] = utc(since).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -364,9 +411,11 @@ async def find_existing_issue(
     if listing.status_code != 200:
         _raise_for(listing, plan.repo, "listing recent issues")
     for item in listing.json():
-        if wanted in (item.get("body") or ""):
+        if _ours(item, wanted, login):
             return item
-    query = f'"{MARKER_PREFIX}{plan.idempotency_key}" repo:{plan.repo} is:issue in:body'
+    query = (
+        f'"{MARKER_PREFIX}{plan.idempotency_key}" repo:{plan.repo} is:issue in:body author:{login}'
+    )
     search = await _get(
         client, f"{base}/search/issues", params={"q": query, "per_page": 10}, headers=headers
     )
@@ -375,7 +424,7 @@ async def find_existing_issue(
     if search.status_code != 200:
         _raise_for(search, plan.repo, "searching for the idempotency key")
     for item in search.json().get("items", []):
-        if wanted in (item.get("body") or ""):
+        if _ours(item, wanted, login):
             return item
     return None
 
@@ -407,6 +456,8 @@ async def file_escalation(
     clock: Callable[[], datetime] = _now,
     max_attempts: int = 4,
     wait: wait_base | None = None,
+    claim_wait: float = 60.0,
+    lease: timedelta = CLAIM_LEASE,
 ) -> FilingResult:
     """File ``plan`` as a GitHub issue, once.
 
@@ -421,6 +472,9 @@ async def file_escalation(
         clock: Returns the current time.
         max_attempts: Attempts before giving up on timeouts, 5xx and rate limits.
         wait: Wait strategy between attempts (``Retry-After`` aware by default).
+        claim_wait: Seconds to wait for another filer's claim on this escalation to end.
+        lease: How long a claim holds before another filer may take it over (a filer
+            that died leaves its claim behind).
 
     Returns:
         ``refused`` (never sent: private route, marked for its channel), ``already_filed``
@@ -428,7 +482,8 @@ async def file_escalation(
         now linked) or ``created``.
 
     Raises:
-        StateError: The plan has blockers (nothing is sent).
+        StateError: The plan has blockers, is a preview, or another filer still holds
+            the escalation after ``claim_wait`` (nothing is sent).
         ConfigError: No token.
         AuthError / NotFoundError / InputError: GitHub refused for a reason retrying
             cannot fix. RateLimitedError / UnavailableError: retries ran out.
@@ -454,7 +509,86 @@ async def file_escalation(
         )
     if plan.blockers:
         raise StateError(f"not filed: {plan.blockers[0]}", "; ".join(plan.blockers[1:]))
+    if plan.idempotency_key != stored.idempotency_key:
+        raise StateError(
+            f"not filed: the plan does not carry {stored.id}'s idempotency key",
+            "plan it with plan_for_stored (posthog-escalation file) and send that plan",
+        )
     secret = _token_value(token)
+    owner = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    current = await _claim(store, stored.id, owner, clock, lease, claim_wait)
+    if current.issue_url:
+        return FilingResult(
+            escalation_id=stored.id,
+            outcome="already_filed",
+            repo=plan.repo,
+            issue_url=current.issue_url,
+            issue_number=current.issue_number,
+        )
+    try:
+        return await _send_claimed(
+            plan,
+            store,
+            stored,
+            owner,
+            secret,
+            client=client,
+            api_url=api_url,
+            playbook=playbook,
+            clock=clock,
+            max_attempts=max_attempts,
+            wait=wait,
+        )
+    except BaseException:
+        with store.transaction() as tx:
+            tx.end_claim(stored.id, owner, "released", clock())
+        raise
+
+
+async def _claim(
+    store: EscalationStore,
+    escalation_id: str,
+    owner: str,
+    clock: Callable[[], datetime],
+    lease: timedelta,
+    claim_wait: float,
+) -> StoredEscalation:
+    """Claim the filing of ``escalation_id``, waiting while another filer holds it.
+    Returns the escalation as stored once claimed, or once another filer has filed it
+    (its ``issue_url`` set, nothing claimed)."""
+    deadline = time.monotonic() + claim_wait
+    while True:
+        with store.transaction() as tx:
+            current = tx.get(escalation_id)
+            if current.issue_url:
+                return current
+            claim = tx.claim_filing(escalation_id, owner, clock(), lease=lease)
+        if not claim.held_by_other(owner, clock()):
+            return current
+        if time.monotonic() >= deadline:
+            raise StateError(
+                f"not filed: {escalation_id} is being filed by another process (claimed "
+                f"{claim.claimed_at:%Y-%m-%d %H:%M:%S} UTC)",
+                f"run `posthog-escalation file {escalation_id} --confirm` again once it "
+                "finishes; it will link that issue, not file a duplicate",
+            )
+        await anyio.sleep(0.05)
+
+
+async def _send_claimed(
+    plan: FilingPlan,
+    store: EscalationStore,
+    stored: StoredEscalation,
+    owner: str,
+    secret: str,
+    *,
+    client: httpx2.AsyncClient | None,
+    api_url: str,
+    playbook: Playbook,
+    clock: Callable[[], datetime],
+    max_attempts: int,
+    wait: wait_base | None,
+) -> FilingResult:
     headers = {
         "Authorization": f"Bearer {secret}",
         "Accept": "application/vnd.github+json",
@@ -466,14 +600,19 @@ async def file_escalation(
     own_client = client is None
     http = client or httpx2.AsyncClient(timeout=httpx2.Timeout(20.0))
     attempts = 0
+    login: str | None = None
 
     async def attempt() -> FilingResult:
-        nonlocal attempts
+        nonlocal attempts, login
         attempts += 1
-        existing = await find_existing_issue(http, plan, headers, api_url=api_url, since=since)
+        if login is None:
+            login = await authenticated_login(http, headers, api_url=api_url)
+        existing = await find_existing_issue(
+            http, plan, headers, login, api_url=api_url, since=since
+        )
         if existing is not None:
             return _linked(
-                store, stored, plan, existing, "found_existing", attempts, clock, playbook
+                store, stored, plan, existing, "found_existing", attempts, clock, playbook, owner
             )
         try:
             response = await http.post(plan.endpoint(api_url), json=plan.payload(), headers=headers)
@@ -485,7 +624,7 @@ async def file_escalation(
             raise _Retryable(f"creating the issue failed ({type(exc).__name__})") from None
         if response.status_code == 201:
             return _linked(
-                store, stored, plan, response.json(), "created", attempts, clock, playbook
+                store, stored, plan, response.json(), "created", attempts, clock, playbook, owner
             )
         _attempt(
             store,
@@ -551,9 +690,10 @@ def _linked(
     attempts: int,
     clock: Callable[[], datetime],
     playbook: Playbook,
+    owner: str,
 ) -> FilingResult:
-    """Record the issue, mark it filed, and start the team's follow-up clock (filing hands
-    it to the team)."""
+    """Record the issue, mark it filed, end the claim, and start the team's follow-up
+    clock (filing hands it to the team)."""
     url = str(issue.get("html_url") or "")
     number = issue.get("number")
     now = clock()
@@ -585,6 +725,7 @@ def _linked(
             ),
         )
         tx.log(stored.id, "filed", now, f"{plan.repo}: {url}", {"outcome": outcome})
+        tx.end_claim(stored.id, owner, "filed", now)
     return FilingResult(
         escalation_id=stored.id,
         outcome=outcome,

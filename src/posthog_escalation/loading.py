@@ -2,20 +2,138 @@
 
 A bad file never produces a traceback: the error names the file, the field, what was
 expected, and what to do.
+
+Hostile files are refused before they cost anything: a document larger than
+:data:`MAX_DOCUMENT_BYTES`, nested deeper than :data:`MAX_DEPTH`, with more than
+:data:`MAX_ALIASES` YAML aliases, or whose aliases would expand it past
+:data:`MAX_EXPANDED_NODES` values or :data:`MAX_EXPANDED_BYTES` of text (a "billion
+laughs" bomb). Every ticket, case and world spec is read through :func:`read_document`.
+
+Credentials in a ticket or triage report are replaced as it is validated
+(:func:`validate_document` calls :func:`~posthog_escalation.scrub.scrub_credentials`),
+so no later output, log or stored row can hold one.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import InputError
 
 M = TypeVar("M", bound=BaseModel)
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_ALIASES = 1_000
+MAX_EXPANDED_NODES = 500_000
+MAX_EXPANDED_BYTES = 20 * 1024 * 1024
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+class _Refused(Exception):
+    """A document over one of the caps; ``args[0]`` says which."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that counts aliases and refuses deep nesting while it
+    composes, before anything is constructed."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
+        if self.check_event(AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise _Refused(f"uses more than {MAX_ALIASES} YAML aliases")
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _Refused(f"is nested deeper than {MAX_DEPTH} levels")
+        try:
+            return super().compose_node(parent, index)  # type: ignore[misc]
+        finally:
+            self._depth -= 1
+
+
+def _expanded_size(root: Node) -> tuple[int, int, int]:
+    """Values, text bytes and depth of ``root`` with every alias expanded (each shared
+    node is measured once, then multiplied, so a bomb is measured without expanding it)."""
+    sizes: dict[int, tuple[int, int, int]] = {}
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if isinstance(node, ScalarNode):
+            sizes[id(node)] = (1, len(str(node.value)), 1)
+            continue
+        children: list[Node] = []
+        if isinstance(node, SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, MappingNode):
+            children = [part for pair in node.value for part in pair]
+        if not children_done:
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        values, text, depth = 1, 0, 1
+        for child in children:
+            child_values, child_text, child_depth = sizes[id(child)]
+            values += child_values
+            text += child_text
+            depth = max(depth, child_depth + 1)
+        sizes[id(node)] = (values, text, depth)
+        if values > MAX_EXPANDED_NODES or text > MAX_EXPANDED_BYTES:
+            raise _Refused(
+                f"would expand to more than {MAX_EXPANDED_NODES:,} values or "
+                f"{MAX_EXPANDED_BYTES // (1024 * 1024)} MB through its YAML aliases"
+            )
+        if depth > MAX_DEPTH:
+            raise _Refused(f"is nested deeper than {MAX_DEPTH} levels")
+    return sizes[id(root)]
+
+
+def _load_yaml(text: str) -> Any:
+    loader = _BoundedLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _json_depth(text: str) -> int:
+    """How deep the brackets of a JSON text go (strings ignored)."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    depth = deepest = 0
+    for char in brackets:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _refuse(path: Path, reason: str) -> InputError:
+    return InputError(
+        f"{path}: refused: the document {reason}",
+        "a ticket, case or world spec never needs that; check the file",
+    )
 
 
 def read_document(path: Path) -> Any:
@@ -34,16 +152,26 @@ def read_document(path: Path) -> Any:
         raise InputError(f"{path}: not UTF-8 text", "save the file as UTF-8") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror})", "check permissions") from None
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise _refuse(path, f"is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB")
     if path.suffix.lower() == ".json":
+        if _json_depth(text) > MAX_DEPTH:
+            raise _refuse(path, f"is nested deeper than {MAX_DEPTH} levels")
         try:
             return json.loads(text)
+        except RecursionError:
+            raise _refuse(path, f"is nested deeper than {MAX_DEPTH} levels") from None
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
                 "fix the JSON syntax",
             ) from None
     try:
-        return yaml.safe_load(text)
+        return _load_yaml(text)
+    except _Refused as exc:
+        raise _refuse(path, str(exc)) from None
+    except RecursionError:
+        raise _refuse(path, f"is nested deeper than {MAX_DEPTH} levels") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -76,10 +204,24 @@ def _schema_name(model: type[BaseModel]) -> str:
     return next((name for name, m in SCHEMAS.items() if m is model), model.__name__.lower())
 
 
+def _holds_untrusted_text(model: type[BaseModel]) -> bool:
+    from .models import Escalation, EscalationRequest, Ticket, TriageReport
+
+    return issubclass(model, EscalationRequest | Ticket | TriageReport | Escalation)
+
+
 def validate_document(data: Any, model: type[M], *, source: str, prefix: str = "") -> M:
-    """Validate parsed data as ``model``; errors name ``source`` and the field."""
+    """Validate parsed data as ``model``; errors name ``source`` and the field.
+
+    Tickets, triage reports and escalations have their credentials replaced first
+    (:func:`~posthog_escalation.scrub.scrub_credentials`).
+    """
     if data is None:
         raise InputError(f"{source}: is empty", f"it must hold a {model.__name__}")
+    if _holds_untrusted_text(model):
+        from .scrub import scrub_credentials
+
+        data = scrub_credentials(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -21,6 +21,7 @@ from .outcome import DrafterName, Outcome, Usage, add_usage
 from .playbook import Playbook, default_playbook
 from .redact import redactor_for
 from .render import render_markdown
+from .scrub import scrub_model
 from .understanding import Signals, default_catalogue, extract_signals
 from .understanding.decide import Decision, decide
 from .understanding.merge import merge_reading
@@ -112,6 +113,7 @@ async def escalate(
     settings = settings or Settings()
     book = playbook or default_playbook()
     chosen = choose_drafter(drafter, settings)
+    request = scrub_model(request, settings.secrets())
     ticket, triage = request.ticket, request.triage
     if triage is not None and not triage.escalates:
         return Outcome(

@@ -4,11 +4,22 @@ Everything that leaves the machine (the public flavour, a filed GitHub issue) go
 through a :class:`Redactor`. The same value always gets the same placeholder within one
 redactor (``[email-1]`` stays ``[email-1]``), so a redacted text still reads coherently.
 
-What is replaced: email addresses, phone numbers, IPv4/IPv6 addresses, PostHog keys
-(``phc_``/``phx_``/``phs_``), Anthropic/OpenAI/GitHub/AWS/Slack/Stripe/Google-style
-secrets, JWTs, bearer and basic credentials, ``key=value`` secrets in code, config and
-headers, card numbers, credentials and tokens inside URLs, private key blocks, and the
-customer's organization name, organization id and people's names from the ticket.
+What is replaced:
+
+- **credentials**: every shape in the ``detect-secrets`` rule set (see
+  :mod:`~posthog_escalation.detectors`), PostHog keys (``phc_``/``phx_``/``phs_``) and the
+  other keys that are often wrapped across lines (below), JWTs, bearer and basic
+  credentials, ``key=value`` secrets in code, config, headers and URLs, passwords and
+  tokens named in prose ("staging login pw …", "the token … was …"), credentials inside
+  URLs, private key blocks, base64 text that decodes to a credential, and long runs with
+  the entropy of a generated key (unknown token shapes);
+- **personal data**: email addresses, phone numbers, IPv4/IPv6 addresses, card numbers,
+  US Social Security numbers, IBANs, the customer's organization name, organization id
+  and people's names from the ticket, and — unless ``detect_unlisted`` is off — names of
+  people and companies that the customer record does not list.
+
+A redactor with ``credentials_only`` replaces credentials and nothing else: that is how
+tickets are scrubbed as they are loaded (:mod:`~posthog_escalation.scrub`).
 
 Adversarial forms are handled: a key wrapped across lines (hard wraps, ``\\``
 continuations, ``"abc" +`` string concatenation, markdown quote or comment prefixes),
@@ -19,10 +30,15 @@ backslash- or HTML-entity-encoded text (decoded before matching). Invisible char
 What engineering needs is kept: SDK names, versions, error strings, dates, timestamps
 and — unless ``keep_project_ids`` is off — PostHog project ids.
 
+Names are matched as whole names: an organization's single words are replaced only for
+its distinctive first word (``Northwind`` of "Northwind Health"), never a generic one, so
+"Product Analytics" stays itself when a customer is called "Cyberdyne Analytics".
+
 Known limits: a person's first name written entirely in lower case on its own
 ("thanks dana") is kept, because matching every lower-case word that happens to be a
 name (``mark``, ``page``) would garble the technical text; greetings and ``@mentions``
-are still caught. Base64-encoded secrets are not decoded.
+are still caught. Names the customer record does not list are found by cues and the
+census name lists, so an unusual name with no cue before it can pass.
 """
 
 from __future__ import annotations
@@ -35,6 +51,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import unquote_plus
 
+from . import detectors
 from .models import Ticket
 
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
@@ -174,6 +191,17 @@ _STAND_IN = re.compile(
       | \{?(?:process\.env|import\.meta\.env|os\.environ|env|config|settings|secrets)[.\[(].*
     )$"""
 )
+# A password named in prose: "staging login pw CorrectHorseBattery99", "password is x9!k".
+_PROSE_PASSWORD = re.compile(
+    r"(?i)(?P<keep>\b(?:pw|pwd|passwd|password|passcode|passphrase|pass)\b[ \t]*"
+    r"(?:(?:is|was|=|:|-)[ \t]*)?)(?P<value>[^\s\"'`,;()\[\]<>]{6,})"
+)
+# A token named earlier in the sentence: "the token we rotated yesterday was 9f8e…".
+_PROSE_TOKEN = re.compile(
+    r"(?i)(?P<keep>\b(?:tokens?|keys?|secrets?|passwords?|credentials?|api[ _\-]?keys?|pat)\b"
+    r"[^\n.;!?]{0,80}?\b(?:was|is|were|are|being|reads|=|:)[ \t]+[\"'`]?)"
+    r"(?P<value>[A-Za-z0-9_\-+/=]{12,})"
+)
 _PRIVATE_KEY = re.compile(
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.DOTALL
 )
@@ -195,13 +223,13 @@ _IPV6 = re.compile(r"(?i)(?<![\w:])(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?:%\w+)?
 _CARD = re.compile(r"(?<![\d.])[2-6]\d{3}(?:[ \-]?\d){9,15}(?![\d.])")
 _PHONE_PATTERNS = (
     # International: +CC and groups of digits.
-    re.compile(r"(?<![\w+])(?P<value>\+\d{1,3}(?:[ .\-]?\(?\d{1,5}\)?){2,6})(?![\w.])"),
+    re.compile(r"(?<![\w+])(?P<value>\+\d{1,3}(?:[ .\-]?\(?\d{1,5}\)?){2,6})(?!\w|\.\d)"),
     # North American: (555) 123-4567, 555-123-4567, 555.123.4567.
     re.compile(
-        r"(?<![\w.\-])(?P<value>(?:\(\d{3}\)[ .\-]?|\d{3}[ .\-])\d{3}[ .\-]\d{4})(?![\w.\-])"
+        r"(?<![\w.\-])(?P<value>(?:\(\d{3}\)[ .\-]?|\d{3}[ .\-])\d{3}[ .\-]\d{4})(?![\w\-]|\.\d)"
     ),
     # National with a trunk zero: 020 7946 0958, 030-1234-5678.
-    re.compile(r"(?<![\w.\-])(?P<value>0\d{2,4}[ \-]\d{3,4}[ \-]?\d{3,4})(?![\w.\-])"),
+    re.compile(r"(?<![\w.\-])(?P<value>0\d{2,4}[ \-]\d{3,4}[ \-]?\d{3,4})(?![\w\-]|\.\d)"),
     # Any digits right after a phone word.
     re.compile(
         r"(?i)(?P<keep>\b(?:phone|tel|mobile|cell|whatsapp|sms|call me at|call me on)\b"
@@ -216,6 +244,7 @@ _ENCODED = re.compile(
     r"%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}|&#x?[0-9A-Fa-f]+;|&[a-z]+;"
 )
 _PLACEHOLDER = re.compile(r"\[[a-z][a-z\-]*-\d+\]")
+_BASIC_PAIR = re.compile(r"^[^\s:]{1,64}:[^\s]{4,}$")
 _GREETING = r"(?:hi|hey|hello|dear|thanks|thank you|cheers|regards|best|cc|from|ping|ask)"
 _ORG_SUFFIXES = frozenset(
     "inc llc ltd gmbh ag sa sas bv plc co corp corporation company group holdings labs lab "  # noqa: SIM905
@@ -276,19 +305,6 @@ def _flexible(value: str) -> re.Pattern[str]:
     return re.compile(rf"(?i)(?<![A-Za-z0-9]){joined}(?![A-Za-z0-9])")
 
 
-@lru_cache(maxsize=512)
-def _word_patterns(word: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """Patterns for one word of a name: as a word anywhere (checked for a capital by the
-    caller), after a greeting or ``@`` in any case, and inside a host name in any case."""
-    escaped = re.escape(word)
-    anywhere = re.compile(rf"(?i)(?<![\w\[\-]){escaped}(?![A-Za-z0-9])")
-    addressed = re.compile(rf"(?i)(?P<keep>(?:@|\b{_GREETING}[ \t,]+)){escaped}(?![A-Za-z0-9])")
-    in_host = re.compile(
-        rf"(?i)(?:(?<=//)|(?<=\.)){escaped}(?![A-Za-z0-9])|(?<![A-Za-z0-9]){escaped}(?=\.[a-z]{{2,}})"
-    )
-    return anywhere, addressed, in_host
-
-
 @lru_cache(maxsize=256)
 def _split_tolerant(secret: str) -> re.Pattern[str]:
     """A case-insensitive pattern for ``secret`` that also matches it wrapped across lines."""
@@ -308,6 +324,10 @@ class Redactor:
         keep_project_ids: Keep PostHog project ids (engineering needs them to look at
             the project); when off they become ``[project-N]``.
         project_ids: Project ids known from the ticket, replaced when not kept.
+        detect_unlisted: Also replace people's and companies' names that are not listed
+            (found by cues and name lists; see :mod:`~posthog_escalation.detectors`).
+        credentials_only: Replace credentials only (personal data is kept): the scrub
+            applied to tickets as they are loaded.
     """
 
     names: list[str] = field(default_factory=list)
@@ -316,6 +336,8 @@ class Redactor:
     extra_secrets: list[str] = field(default_factory=list)
     keep_project_ids: bool = True
     project_ids: list[str] = field(default_factory=list)
+    detect_unlisted: bool = True
+    credentials_only: bool = False
     _placeholders: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
     _counts: dict[str, int] = field(default_factory=dict, repr=False)
     _hits: int = field(default=0, repr=False)
@@ -381,6 +403,14 @@ class Redactor:
         return re.sub(r"\S+", one, text)
 
     def _redact_plain(self, text: str) -> str:
+        text = self._credentials(text)
+        if self.credentials_only:
+            return text
+        return self._personal(text)
+
+    def _credentials(self, text: str, *, nested: bool = False) -> str:
+        """Replace every credential in ``text``. ``nested`` is set for text decoded from
+        base64, which is not decoded again."""
         for secret in sorted(self.extra_secrets, key=len, reverse=True):
             pattern = _split_tolerant(secret)
             text = pattern.sub(lambda m, s=secret: self.placeholder("secret", s), text)
@@ -389,12 +419,25 @@ class Redactor:
         text = self._keyed(text, _URL_CREDENTIALS, "credentials", suffix="@")
         for spec in _PREFIXED:
             text = self._redact_prefixed(text, spec)
+        for value in detectors.ruleset_secrets(text):
+            text = text.replace(value, self.placeholder("secret", value))
         text = self._keyed(text, _URL_SECRET_PARAM, "token", stand_ins=True)
         text = self._keyed(text, _KEY_VALUE_QUOTED, "secret", stand_ins=True, quoted=True)
         text = self._keyed(text, _KEY_VALUE, "secret", stand_ins=True)
+        text = _PROSE_PASSWORD.sub(self._prose_password, text)
+        text = _PROSE_TOKEN.sub(self._prose_token, text)
+        if not nested:
+            text = detectors.BASE64_CANDIDATE.sub(self._base64, text)
+        return detectors.ENTROPY_CANDIDATE.sub(self._generated, text)
+
+    def _personal(self, text: str) -> str:
+        """Replace every personal datum in ``text`` (credentials are already gone)."""
         text = _EMAIL.sub(lambda m: self.placeholder("email", m.group(0)), text)
         text = _IPV4.sub(self._ipv4, text)
         text = _IPV6.sub(self._ipv6, text)
+        text = detectors.IBAN.sub(self._iban, text)
+        text = self._keyed(text, detectors.SSN_NAMED, "ssn")
+        text = detectors.SSN.sub(self._ssn, text)
         text = _CARD.sub(self._card, text)
         for pattern in _PHONE_PATTERNS:
             text = pattern.sub(self._phone, text)
@@ -403,8 +446,74 @@ class Redactor:
             text = self._keyed(text, _PROJECT_URL, "project")
             text = self._keyed(text, _PROJECT_FIELD, "project")
         text = self._replace_values(text, "org-id", self.org_ids, shortest=4)
-        text = self._replace_named(text, "org", self.orgs, skip=_ORG_SUFFIXES, shortest=4)
-        return self._replace_named(text, "person", self.names, addressed=True, shortest=3)
+        text = self._replace_names(text)
+        if self.detect_unlisted:
+            text = self._replace_spans(text, "org", detectors.unlisted_orgs(text))
+            text = self._replace_spans(text, "person", detectors.unlisted_people(text))
+        return text
+
+    def _prose_password(self, match: re.Match[str]) -> str:
+        value = match.group("value").rstrip(".!?:")
+        tail = match.group("value")[len(value) :]
+        if len(value) < 6 or _STAND_IN.match(value) or _PLACEHOLDER.fullmatch(value):
+            return match.group(0)
+        if not (_looks_random(value) or re.search(r"\W", value)):
+            return match.group(0)
+        return match.group("keep") + self.placeholder("secret", value) + tail
+
+    def _prose_token(self, match: re.Match[str]) -> str:
+        value = match.group("value")
+        bare = value.rstrip("=")
+        generated = detectors.hex_secret(bare) or detectors.looks_generated(bare)
+        mixed = (
+            len(bare) >= 16 and any(c.isdigit() for c in bare) and any(c.isalpha() for c in bare)
+        )
+        if _STAND_IN.match(value) or not (generated or mixed):
+            return match.group(0)
+        return match.group("keep") + self.placeholder("secret", value)
+
+    def _base64(self, match: re.Match[str]) -> str:
+        token = match.group(0)
+        decoded = detectors.decoded_base64(token)
+        if decoded is None:
+            return token
+        before = self._hits
+        self._credentials(_INVISIBLE.sub("", decoded), nested=True)
+        if self._hits > before or _BASIC_PAIR.match(decoded.strip()):
+            return self.placeholder("secret", token)
+        return token
+
+    def _generated(self, match: re.Match[str]) -> str:
+        token = match.group(0)
+        if "/" not in token:
+            return self.placeholder("secret", token) if detectors.looks_generated(token) else token
+        return "/".join(
+            self.placeholder("secret", part) if detectors.looks_generated(part) else part
+            for part in token.split("/")
+        )
+
+    def _iban(self, match: re.Match[str]) -> str:
+        value = detectors.valid_iban(match.group(0))
+        if value is None:
+            return match.group(0)
+        return self.placeholder("iban", value.replace(" ", "")) + match.group(0)[len(value) :]
+
+    def _ssn(self, match: re.Match[str]) -> str:
+        value = match.group("value")
+        return self.placeholder("ssn", value) if detectors.valid_ssn(value) else match.group(0)
+
+    def _replace_spans(self, text: str, kind: str, spans: Iterable[tuple[int, int, str]]) -> str:
+        """Replace non-overlapping ``(start, end, value)`` spans; the first found wins."""
+        chosen: list[tuple[int, int, str]] = []
+        for start, end, value in sorted(spans, key=lambda s: (s[0], -(s[1] - s[0]))):
+            if chosen and start < chosen[-1][1]:
+                continue
+            chosen.append((start, end, value))
+        pieces, position = [], 0
+        for start, end, value in chosen:
+            pieces += [text[position:start], self.placeholder(kind, value)]
+            position = end
+        return "".join(pieces) + text[position:]
 
     def _keyed(
         self,
@@ -513,40 +622,76 @@ class Redactor:
                 text = _flexible(value).sub(lambda m, v=value: self.placeholder(kind, v), text)
         return text
 
-    def _replace_named(
-        self,
-        text: str,
-        kind: str,
-        values: list[str],
-        *,
-        skip: frozenset[str] = frozenset(),
-        addressed: bool = False,
-        shortest: int = 3,
-    ) -> str:
-        """Replace whole names in any case and form, then their single words: written
-        with a capital, inside a host name, or (for people) after a greeting or ``@``."""
-        text = self._replace_values(text, kind, values)
-        for value in sorted(values, key=len, reverse=True):
+    def _replace_names(self, text: str) -> str:
+        """Replace the listed organizations and people: each whole name in any case and
+        written form, then single words — written with a capital, inside a host name, or
+        (for people) after a greeting or ``@``. Of an organization only the distinctive
+        first word stands alone for it (``Northwind``, never ``Health`` or ``Analytics``).
+        Names whose words do not occur in ``text`` cost nothing."""
+        lowered = text.lower()
+        orgs = [v for v in self.orgs if _present(v, lowered)]
+        people = [v for v in self.names if _present(v, lowered)]
+        if not orgs and not people:
+            return text
+        text = self._replace_values(text, "org", [v for v in orgs if len(v) >= 2])
+        text = self._replace_values(text, "person", people)
+        owners: dict[str, tuple[str, str]] = {}
+        for value in sorted(orgs, key=len, reverse=True):
             words = _words(value)
-            if len(words) < 2:
-                continue
-            for word in words:
-                if len(word) < shortest or word.lower() in skip:
-                    continue
-                anywhere, greeted, in_host = _word_patterns(word)
-                text = anywhere.sub(lambda m, v=value: self._if_capital(m, kind, v), text)
-                text = in_host.sub(lambda m, v=value: self.placeholder(kind, v), text)
-                if addressed:
-                    text = greeted.sub(
-                        lambda m, v=value: m.group("keep") + self.placeholder(kind, v), text
-                    )
-        return text
+            head = words[0] if len(words) > 1 else ""
+            if len(head) >= 4 and head.lower() not in _ORG_SUFFIXES:
+                owners.setdefault(head.lower(), ("org", value))
+        for value in sorted(people, key=len, reverse=True):
+            words = _words(value)
+            if len(words) > 1:
+                for word in words:
+                    if len(word) >= 3:
+                        owners.setdefault(word.lower(), ("person", value))
+        lowered = text.lower()
+        owners = {word: owner for word, owner in owners.items() if word in lowered}
+        if not owners:
+            return text
+        anywhere, in_host, greeted = _combined_word_patterns(tuple(sorted(owners)))
 
-    def _if_capital(self, match: re.Match[str], kind: str, value: str) -> str:
-        """Replace a single word of a name only when written like a name (a capital
-        first letter), so ordinary lower-case words are left alone."""
-        word = match.group(0)
-        return self.placeholder(kind, value) if word[:1].isupper() else word
+        def owner(match: re.Match[str]) -> tuple[str, str]:
+            found = match.group("word") or match.group("host")
+            return owners[found.lower()]
+
+        def capitalised(match: re.Match[str]) -> str:
+            word = match.group("word")
+            return self.placeholder(*owner(match)) if word[:1].isupper() else word
+
+        text = anywhere.sub(capitalised, text)
+        text = in_host.sub(lambda m: self.placeholder(*owner(m)), text)
+
+        def addressed(match: re.Match[str]) -> str:
+            kind, value = owner(match)
+            if kind != "person":
+                return match.group(0)
+            return match.group("keep") + self.placeholder(kind, value)
+
+        return greeted.sub(addressed, text)
+
+
+def _present(value: str, lowered: str) -> bool:
+    return any(word.lower() in lowered for word in _words(value))
+
+
+@lru_cache(maxsize=256)
+def _combined_word_patterns(
+    words: tuple[str, ...],
+) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """One pattern for all ``words`` in each of three places: as a word anywhere (the
+    caller checks for a capital), inside a host name, and after a greeting or ``@``."""
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    word = rf"(?P<word>{alternatives})"
+    anywhere = re.compile(rf"(?i)(?<![\w\[\-]){word}(?![A-Za-z0-9])")
+    in_host = re.compile(
+        rf"(?i)(?:(?<=//)|(?<=\.)){word}(?![A-Za-z0-9])"
+        rf"|(?<![A-Za-z0-9])(?P<host>{alternatives})(?=\.[a-z]{{2,}})"
+    )
+    greeted = re.compile(rf"(?i)(?P<keep>(?:@|\b{_GREETING}[ \t,]+)){word}(?![A-Za-z0-9])")
+    return anywhere, in_host, greeted
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -18,6 +18,14 @@ Guarantees:
   commands, the CLI and the MCP server) can write at the same time; one waits for the
   other. Read-modify-write operations run inside one :meth:`EscalationStore.transaction`.
 - **Append-only log.** Triggers reject any ``UPDATE`` or ``DELETE`` on ``events``.
+- **One filing at a time.** Before anything is sent to GitHub the filer claims the
+  escalation in ``filing_claims`` (a row with a state: ``claimed``, ``filed`` or
+  ``released``, its owner and a lease). A second filer waits for the claim to end and
+  reads its result; a claim whose lease ran out (the filer died) may be taken over.
+- **Keys nobody else can compute.** The idempotency key hidden in a filed issue is an
+  HMAC of the ticket id under a per-installation secret (``installation.key``, 0600,
+  created on first use), so another GitHub user cannot plant a matching marker.
+- **Private files.** The data folder is 0700, ``escalations.db`` and the secret 0600.
 - **Schema versions.** ``PRAGMA user_version`` holds the schema version; :data:`MIGRATIONS`
   upgrades older files in order; a file newer than this code is refused.
 """
@@ -25,27 +33,35 @@ Guarantees:
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
 import re
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from .config import ensure_private_dir
 from .errors import ConfigError, InputError, NotFoundError
 from .models import Cadence, Escalation, FollowUpPlan, Ticket
 from .playbook import add_cadence
 from .redact import redactor_for
 from .render import render_markdown
+from .scrub import scrub_credentials, scrub_model
 
 DB_NAME = "escalations.db"
+INSTALLATION_SECRET = "installation.key"
+KEY_PREFIX = "pe2-"
 ID_PREFIX = "ESC-"
 _ID = re.compile(r"^\s*(?:esc-?)?(\d+)\s*$", re.IGNORECASE)
+MAX_NUMBER = 2**63 - 1  # SQLite's largest integer
 
 
 class Status(StrEnum):
@@ -64,6 +80,7 @@ class Status(StrEnum):
 
 
 FilingOutcome = Literal["created", "found_existing", "failed", "timeout", "refused"]
+ClaimState = Literal["claimed", "filed", "released"]
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the initial schema.
@@ -132,6 +149,17 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER events_no_delete BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
     """,
+    # 2: one filing at a time.
+    """
+    CREATE TABLE filing_claims (
+        escalation_number INTEGER PRIMARY KEY REFERENCES escalations (number),
+        state TEXT NOT NULL CHECK (state IN ('claimed', 'filed', 'released')),
+        owner TEXT NOT NULL,
+        claimed_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -198,6 +226,20 @@ class FilingAttempt(_Record):
     detail: str
 
 
+class FilingClaim(_Record):
+    """Who is filing an escalation, or last filed it, and until when the claim holds."""
+
+    escalation_id: str
+    state: ClaimState
+    owner: str
+    claimed_at: datetime
+    expires_at: datetime
+
+    def held_by_other(self, owner: str, now: datetime) -> bool:
+        """True while another filer holds a live claim."""
+        return self.state == "claimed" and self.owner != owner and utc(now) < self.expires_at
+
+
 class SaveResult(_Record):
     """What :meth:`EscalationStore.save` did."""
 
@@ -217,21 +259,59 @@ def parse_id(escalation_id: str | int) -> int:
     Raises:
         InputError: The text is not an escalation id.
     """
-    if isinstance(escalation_id, int):
-        return escalation_id
-    match = _ID.match(escalation_id)
-    if not match:
+    match = None if isinstance(escalation_id, int) else _ID.match(escalation_id)
+    if not isinstance(escalation_id, int) and not match:
         raise InputError(
             f"'{escalation_id}' is not an escalation id",
             "use the id shown by `posthog-escalation list`, e.g. ESC-1",
         )
-    return int(match.group(1))
+    digits = match.group(1) if match else str(escalation_id)
+    number = int(digits) if len(digits) <= 19 else MAX_NUMBER + 1
+    if not 0 <= number <= MAX_NUMBER:
+        raise InputError(
+            f"'{escalation_id}' is not an escalation id (no escalation number is that large)",
+            "use the id shown by `posthog-escalation list`, e.g. ESC-1",
+        )
+    return number
 
 
-def idempotency_key(ticket_id: str) -> str:
-    """A stable key for filing the escalation of ``ticket_id`` (no ticket text in it)."""
-    digest = hashlib.sha256(f"posthog-escalation:{ticket_id}".encode()).hexdigest()
-    return f"pe-{digest[:20]}"
+def installation_secret(data_dir: Path) -> bytes:
+    """This installation's secret (``<data_dir>/installation.key``), created on first use
+    with 32 random bytes, readable by the owner only.
+
+    Raises:
+        ConfigError: The file cannot be created or read, or is too short to be a secret.
+    """
+    path = Path(data_dir) / INSTALLATION_SECRET
+    try:
+        ensure_private_dir(path.parent)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(secrets.token_bytes(32))
+        value = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot create or read the installation secret ({exc.strerror})",
+            "check --data-dir / POSTHOG_ESCALATION_DATA_DIR and its permissions",
+        ) from None
+    if len(value) < 32:
+        raise ConfigError(
+            f"{path}: the installation secret is damaged (shorter than 32 bytes)",
+            "delete the file; a new one is created (issues filed before cannot be relinked "
+            "by their marker, but the store keeps their URLs)",
+        )
+    return value
+
+
+def idempotency_key(ticket_id: str, secret: bytes) -> str:
+    """The key hidden in the issue filed for ``ticket_id``: an HMAC under the installation
+    ``secret``, so no one without the secret can compute it (no ticket text in it)."""
+    mac = hmac.new(secret, f"posthog-escalation:idempotency:{ticket_id}".encode(), hashlib.sha256)
+    return f"{KEY_PREFIX}{mac.hexdigest()[:32]}"
 
 
 def utc(moment: datetime) -> datetime:
@@ -286,9 +366,25 @@ def default_store_path(data_dir: Path) -> Path:
     return data_dir / DB_NAME
 
 
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600, or tighten an existing file of ours to 0600
+    (SQLite gives its ``-wal`` and ``-shm`` files the database file's mode)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(fd).st_uid == os.getuid():
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists() and companion.stat().st_uid == os.getuid():
+            companion.chmod(0o600)
+
+
 def _connect(path: Path, timeout: float) -> sqlite3.Connection:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(path.parent)
+        _private_file(path)
         conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError(
@@ -355,8 +451,9 @@ def _statements(script: str) -> list[str]:
 class Transaction:
     """The reads and writes available inside one :meth:`EscalationStore.transaction`."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, secret: bytes) -> None:
         self._conn = conn
+        self._secret = secret
 
     def get(self, escalation_id: str | int) -> StoredEscalation:
         """The stored escalation; raises :class:`NotFoundError` naming the id."""
@@ -429,10 +526,11 @@ class Transaction:
         detail: str = "",
         data: dict[str, Any] | None = None,
     ) -> None:
-        """Append one event to the log."""
+        """Append one event to the log (credentials in ``detail`` and ``data`` replaced)."""
+        detail, data = scrub_credentials(detail), scrub_credentials(data or {})
         self._conn.execute(
             "INSERT INTO events (escalation_number, at, kind, detail, data) VALUES (?, ?, ?, ?, ?)",
-            (parse_id(escalation_id), _iso(now), kind, detail, json.dumps(data or {})),
+            (parse_id(escalation_id), _iso(now), kind, detail, json.dumps(data)),
         )
 
     def record_attempt(
@@ -446,8 +544,9 @@ class Transaction:
         http_status: int | None = None,
         detail: str = "",
     ) -> None:
-        """Record one filing attempt and log it."""
+        """Record one filing attempt and log it (credentials in ``detail`` replaced)."""
         number = parse_id(escalation_id)
+        detail = scrub_credentials(detail)
         self._conn.execute(
             "INSERT INTO filing_attempts (escalation_number, at, repo, outcome, issue_url, "
             "http_status, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -459,6 +558,57 @@ class Transaction:
             now,
             detail,
             {"repo": repo, "issue_url": issue_url, "http_status": http_status},
+        )
+
+    def filing_claim(self, escalation_id: str | int) -> FilingClaim | None:
+        """The filing claim of one escalation, if it was ever claimed."""
+        number = parse_id(escalation_id)
+        row = self._conn.execute(
+            "SELECT * FROM filing_claims WHERE escalation_number = ?", (number,)
+        ).fetchone()
+        if row is None:
+            return None
+        return FilingClaim(
+            escalation_id=format_id(number),
+            state=row["state"],
+            owner=row["owner"],
+            claimed_at=_parse(row["claimed_at"]),
+            expires_at=_parse(row["expires_at"]),
+        )
+
+    def claim_filing(
+        self, escalation_id: str | int, owner: str, now: datetime, *, lease: timedelta
+    ) -> FilingClaim:
+        """Claim the filing for ``owner`` unless another filer holds a live claim; returns
+        the claim as it stands (check :meth:`FilingClaim.held_by_other`)."""
+        number = parse_id(escalation_id)
+        current = self.filing_claim(number)
+        if current is not None and current.held_by_other(owner, now):
+            return current
+        self._conn.execute(
+            "INSERT INTO filing_claims (escalation_number, state, owner, claimed_at, "
+            "expires_at, updated_at) VALUES (?, 'claimed', ?, ?, ?, ?) "
+            "ON CONFLICT (escalation_number) DO UPDATE SET state = 'claimed', "
+            "owner = excluded.owner, claimed_at = excluded.claimed_at, "
+            "expires_at = excluded.expires_at, updated_at = excluded.updated_at",
+            (number, owner, _iso(now), _iso(utc(now) + lease), _iso(now)),
+        )
+        if current is not None and current.state == "claimed" and current.owner != owner:
+            self.log(
+                number, "filing_claim_taken_over", now, f"the claim of {current.owner} expired"
+            )
+        claim = self.filing_claim(number)
+        assert claim is not None
+        return claim
+
+    def end_claim(
+        self, escalation_id: str | int, owner: str, state: ClaimState, now: datetime
+    ) -> None:
+        """End ``owner``'s claim as ``filed`` or ``released`` (another owner's is kept)."""
+        self._conn.execute(
+            "UPDATE filing_claims SET state = ?, updated_at = ? "
+            "WHERE escalation_number = ? AND owner = ?",
+            (state, _iso(now), parse_id(escalation_id), owner),
         )
 
     def events(self, escalation_id: str | int) -> list[Event]:
@@ -527,7 +677,7 @@ class Transaction:
                     ticket.model_dump_json() if ticket else None,
                     internal_markdown,
                     public_markdown,
-                    idempotency_key(escalation.ticket_id),
+                    idempotency_key(escalation.ticket_id, self._secret),
                     *_schedule_columns(schedule).values(),
                     _iso(now),
                     _iso(now),
@@ -615,9 +765,24 @@ class EscalationStore:
         self._conn = _connect(path, timeout)
         try:
             self.schema_version = migrate(self._conn)
+            self.secret = installation_secret(path.parent)
+            self._rekey()
         except BaseException:
             self._conn.close()
             raise
+
+    def _rekey(self) -> None:
+        """Give escalations stored before keys were secret a key under this installation's
+        secret (a marker anyone could compute is never trusted)."""
+        legacy = "SELECT number, ticket_id FROM escalations WHERE idempotency_key NOT LIKE ?"
+        if self._conn.execute(legacy, (KEY_PREFIX + "%",)).fetchone() is None:
+            return
+        with self.transaction():
+            for row in self._conn.execute(legacy, (KEY_PREFIX + "%",)).fetchall():
+                self._conn.execute(
+                    "UPDATE escalations SET idempotency_key = ? WHERE number = ?",
+                    (idempotency_key(row["ticket_id"], self.secret), row["number"]),
+                )
 
     @classmethod
     def in_data_dir(cls, data_dir: Path, **kwargs: Any) -> EscalationStore:
@@ -639,7 +804,7 @@ class EscalationStore:
         """One atomic unit of work: ``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK``)."""
         self._conn.execute("BEGIN IMMEDIATE")
         try:
-            yield Transaction(self._conn)
+            yield Transaction(self._conn, self.secret)
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise
@@ -648,7 +813,7 @@ class EscalationStore:
     def _read(self, action: Callable[[Transaction], Any]) -> Any:
         self._conn.execute("BEGIN")
         try:
-            return action(Transaction(self._conn))
+            return action(Transaction(self._conn, self.secret))
         finally:
             self._conn.execute("COMMIT")
 
@@ -692,6 +857,14 @@ class EscalationStore:
     def filing_attempts(self, escalation_id: str | int) -> list[FilingAttempt]:
         """Every filing attempt for one escalation."""
         return self._read(lambda tx: (tx.get(escalation_id), tx.filing_attempts(escalation_id))[1])
+
+    def filing_claim(self, escalation_id: str | int) -> FilingClaim | None:
+        """The filing claim of one escalation, if it was ever claimed."""
+        return self._read(lambda tx: tx.filing_claim(escalation_id))
+
+    def idempotency_key(self, ticket_id: str) -> str:
+        """The filing key of ``ticket_id`` under this installation's secret."""
+        return idempotency_key(ticket_id, self.secret)
 
     def evidence_ids(self, escalation_id: str | int) -> list[str]:
         """The evidence ids stored for one escalation, in order."""
@@ -765,7 +938,9 @@ def store_escalation(
     escalation's plan, and save (or revise the escalation already stored for the ticket).
 
     The public markdown is redacted with the ticket's names when ``ticket`` is given
-    (``Redactor.for_ticket``) and with the patterns only otherwise.
+    (``Redactor.for_ticket``) and with the patterns only otherwise. Credentials in the
+    ticket and the escalation are replaced before anything is rendered or written
+    (:func:`~posthog_escalation.scrub.scrub_model`), whoever called.
 
     Args:
         store: The open store.
@@ -775,6 +950,8 @@ def store_escalation(
         extra_secrets: Exact values to redact too (``Settings.secrets()``).
         keep_project_ids: ``Settings.keep_project_ids``.
     """
+    escalation = scrub_model(escalation, extra_secrets)
+    ticket = scrub_model(ticket, extra_secrets) if ticket is not None else None
     redactor = redactor_for(ticket, extra_secrets, keep_project_ids=keep_project_ids)
     return store.save(
         escalation,

@@ -9,11 +9,12 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from fake_github import FakeGitHub
 from posthog_escalation.cli import followthrough as cli_module
 from posthog_escalation.cli import main
 from posthog_escalation.filing import marker, plan_for_stored
 from posthog_escalation.models import Customer, Escalation, Ticket
-from posthog_escalation.store import EscalationStore, idempotency_key, store_escalation
+from posthog_escalation.store import EscalationStore, store_escalation
 
 STORED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 TOKEN = "ghp_CliT3stT0kenNeverPrinted0123456789abc"
@@ -43,30 +44,9 @@ def data_dir(tmp_path: Path, example_escalation: Escalation, ticket: Ticket) -> 
     return folder
 
 
-class GitHubStub:
-    def __init__(self) -> None:
-        self.requests: list[httpx2.Request] = []
-
-    def handler(self, request: httpx2.Request) -> httpx2.Response:
-        self.requests.append(request)
-        if request.method == "POST":
-            body = json.loads(request.content)
-            return httpx2.Response(
-                201,
-                json={
-                    "number": 4242,
-                    "html_url": "https://github.com/PostHog/posthog-js/issues/4242",
-                    **body,
-                },
-            )
-        if request.url.path == "/search/issues":
-            return httpx2.Response(200, json={"items": []})
-        return httpx2.Response(200, json=[])
-
-
 @pytest.fixture
-def github(monkeypatch: pytest.MonkeyPatch) -> GitHubStub:
-    stub = GitHubStub()
+def github(monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
+    stub = FakeGitHub(TOKEN, first_number=4242)
     monkeypatch.setattr(
         cli_module,
         "github_client",
@@ -123,8 +103,19 @@ def test_show_of_an_unknown_id_is_a_one_line_error(
     assert "no escalation ESC-7 in the store" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("command", ["show", "file", "update"])
+def test_an_id_too_large_for_the_store_is_a_one_line_error_not_an_overflow(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, command: str
+) -> None:
+    extra = ["--note", "n"] if command == "update" else []
+    code, out, err = run(capsys, data_dir, command, "ESC-99999999999999999999999", *extra)
+    assert code == 2 and out == ""
+    assert "ESC-99999999999999999999999" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_file_without_confirm_prints_exactly_what_would_be_sent_and_sends_nothing(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, github: GitHubStub
+    capsys: pytest.CaptureFixture[str], data_dir: Path, github: FakeGitHub
 ) -> None:
     code, out, _ = run(capsys, data_dir, "file", "ESC-1")
     assert code == 0
@@ -133,7 +124,8 @@ def test_file_without_confirm_prints_exactly_what_would_be_sent_and_sends_nothin
     assert "POST https://api.github.com/repos/PostHog/posthog-js/issues" in out
     assert "labels: bug, feature/replay" in out
     assert "Northwind" not in out
-    assert marker(idempotency_key("ZD-48213")) in out
+    with EscalationStore.in_data_dir(data_dir) as store:
+        assert marker(store.idempotency_key("ZD-48213")) in out
     code, out, _ = run(capsys, data_dir, "file", "ESC-1", "--json")
     shown = json.loads(out)
     with EscalationStore.in_data_dir(data_dir) as store:
@@ -144,7 +136,7 @@ def test_file_without_confirm_prints_exactly_what_would_be_sent_and_sends_nothin
 
 
 def test_file_confirm_without_a_token_says_what_to_set(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, github: GitHubStub
+    capsys: pytest.CaptureFixture[str], data_dir: Path, github: FakeGitHub
 ) -> None:
     code, _, err = run(capsys, data_dir, "file", "ESC-1", "--confirm")
     assert code == 2
@@ -155,7 +147,7 @@ def test_file_confirm_without_a_token_says_what_to_set(
 def test_file_confirm_files_once_and_a_second_confirm_reports_the_same_issue(
     capsys: pytest.CaptureFixture[str],
     data_dir: Path,
-    github: GitHubStub,
+    github: FakeGitHub,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
@@ -176,7 +168,7 @@ def test_file_refuses_a_security_escalation_with_a_warning_and_marks_its_channel
     tmp_path: Path,
     example_escalation: Escalation,
     ticket: Ticket,
-    github: GitHubStub,
+    github: FakeGitHub,
 ) -> None:
     routing = example_escalation.routing.model_copy(update={"route": "security"})
     folder = tmp_path / "security"

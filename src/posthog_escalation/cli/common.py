@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +11,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from ..config import Settings
+from ..config import Settings, ensure_private_dir
 from ..errors import ConfigError
 from ..loading import describe_validation_error
 
@@ -45,14 +46,25 @@ class CliState:
                     f"settings: {describe_validation_error(exc)}",
                     "fix the environment variable or .env entry",
                 ) from None
+            try:
+                ensure_private_dir(self._settings.data_dir)
+            except OSError as exc:
+                raise ConfigError(
+                    f"{self._settings.data_dir}: cannot create the data folder ({exc.strerror})",
+                    "check --data-dir / POSTHOG_ESCALATION_DATA_DIR and its permissions",
+                ) from None
         return self._settings
 
 
 state = CliState()
 
 
+PRIVATE_UMASK = 0o077
+
+
 @app.callback()
 def _root(
+    ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
     data_dir: Annotated[
         Path | None,
@@ -65,3 +77,5 @@ def _root(
     state.debug = debug
     state.data_dir = data_dir
     state._settings = None
+    previous = os.umask(PRIVATE_UMASK)
+    ctx.call_on_close(lambda: os.umask(previous))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import re
 from pathlib import Path
 from typing import Annotated
 
 import anyio
 import typer
 
+from ..errors import InputError
 from ..loading import load_model
 from ..models import EscalationRequest
 from ..outcome import Outcome
@@ -20,9 +24,56 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DEMO_REQUEST = EXAMPLES / "demo_request.yaml"
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_folder_name(ticket_id: str) -> str:
+    """A folder name for ``ticket_id`` that stays inside its parent: only letters, digits,
+    ``.``, ``_`` and ``-``, no leading dot; when anything had to change, a short hash of
+    the id is appended so two different ids never share a folder."""
+    cleaned = _UNSAFE.sub("-", ticket_id).strip(".-")[:80]
+    if cleaned == ticket_id:
+        return cleaned
+    digest = hashlib.sha256(ticket_id.encode()).hexdigest()[:8]
+    return f"{cleaned or 'ticket'}-{digest}"
+
+
+def default_out(ticket_id: str, base: Path = Path("out")) -> Path:
+    """``out/<safe name of the ticket id>``."""
+    return base / safe_folder_name(ticket_id)
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError(
+            f"--out {out}: is a file, not a folder", "pass a folder (it is created if missing)"
+        )
+
+
+def _prepare_out(out: Path) -> None:
+    _check_out(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise InputError(
+            f"--out {out}: cannot create the folder ({exc.strerror})",
+            "pass a folder you can write to",
+        ) from None
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, readable by the owner only (0600)."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    tmp.replace(path)
+
+
 def write_outputs(outcome: Outcome, out: Path) -> list[Path]:
-    """Write the escalation's files into ``out``; returns the paths written."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write the escalation's files into ``out`` (0600 each); returns the paths written."""
+    _prepare_out(out)
     assert outcome.escalation is not None
     files = {
         "escalation.md": outcome.markdown,
@@ -36,9 +87,7 @@ def write_outputs(outcome: Outcome, out: Path) -> list[Path]:
     written = []
     for name, text in files.items():
         path = out / name
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        _write_private(path, text)
         written.append(path)
     return written
 
@@ -59,7 +108,7 @@ def _execute(
         return 0
     escalation = outcome.escalation
     assert escalation is not None
-    target = out or Path("out") / escalation.ticket_id
+    target = out or default_out(escalation.ticket_id)
     written = write_outputs(outcome, target)
     console.print(outcome.markdown, markup=False, highlight=False)
     timings = ", ".join(f"{k} {v:.2f}s" for k, v in outcome.stage_seconds.items())
@@ -110,6 +159,8 @@ def run(
     if offline and llm:
         raise typer.BadParameter("choose one of --offline and --llm")
     drafter: DrafterChoice = "offline" if offline else "llm" if llm else "auto"
+    if out is not None:
+        _check_out(out)
     request = load_model(file, EscalationRequest)
     code = _execute(request, drafter, out, store=not no_store)
     if code:
@@ -120,6 +171,8 @@ def demo(
     out: Annotated[Path | None, typer.Option(help="Folder for the output files.")] = None,
 ) -> None:
     """Run the bundled demo ticket end to end, offline, on the embedded demo world."""
+    if out is not None:
+        _check_out(out)
     request = load_model(DEMO_REQUEST, EscalationRequest)
     code = _execute(request, "offline", out, store=False)
     if code:
