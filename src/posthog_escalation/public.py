@@ -79,9 +79,9 @@ def _what_happens(e: Escalation) -> list[str]:
     where = _where(e)
     if where:
         sentence += f" on {where}"
-    if repro.symptoms:
-        sentence += f" (symptoms: {', '.join(repro.symptoms)})"
     lines = [sentence + "."]
+    if repro.symptoms:
+        lines.append(f"Reported symptoms: {', '.join(repro.symptoms)}.")
     if repro.error:
         lines.append("It throws the error below.")
     if repro.works_on:

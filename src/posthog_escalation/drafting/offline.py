@@ -533,7 +533,8 @@ def _duration(
     elif pack.incidents or "incidents" in pack.roles:
         parts.append(f"no PostHog incident explains it{_cite(pack.cite('incidents'))}")
         cites += pack.cite("incidents")
-    if not parts or not any(ch.isdigit() for ch in " ".join(parts)):
+    said = re.sub(r"\[E\d+(?:, E\d+)*\]", "", " ".join(parts))
+    if not parts or not any(ch.isdigit() for ch in said):
         reported = ticket.created_at or now
         parts.insert(0, f"Reported {reported:%Y-%m-%d}; the ticket gives no start date")
     statement = "; ".join(parts)
