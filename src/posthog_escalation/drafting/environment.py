@@ -63,14 +63,21 @@ def _kind(value: str) -> str:
 
 
 def merge_versions(values: Iterable[str]) -> list[str]:
-    """Unique names, keeping the most specific version of each (``Safari 18`` and
-    ``Safari 18.1`` give ``Safari 18.1``), in order of first mention."""
+    """Unique names, keeping the most specific of each (``Safari 18`` and ``Safari 18.1``
+    give ``Safari 18.1``; ``Expo`` and ``Expo SDK 52`` give ``Expo SDK 52``)."""
     kept: dict[str, str] = {}
     for value in values:
         value = " ".join(value.split())
         if not value:
             continue
         key = _name(value).lower()
+        if any(k.startswith(f"{key} ") for k in kept):
+            continue
+        broader = next((k for k in kept if key.startswith(f"{k} ")), None)
+        if broader is not None:
+            kept[key] = value
+            del kept[broader]
+            continue
         current = kept.get(key)
         if current is None or (len(value) > len(current) and value.startswith(current)):
             kept[key] = value
@@ -89,8 +96,9 @@ def split_environment(
     families = [s.family for s in signals.sdks if not s.plugin] or [s.family for s in signals.sdks]
     platforms = list(dict.fromkeys(FAMILY_PLATFORM.get(f, "backend") for f in families if f))
     os_names: list[str] = []
+    cross_platform = {"web", "react-native", "flutter", "unity"} & set(platforms)
     for word in signals.platforms:
-        if word in MOBILE_OS and "web" in platforms and word not in platforms:
+        if word in MOBILE_OS and cross_platform and word not in platforms:
             os_names.append(MOBILE_OS[word])
         elif word not in platforms and not (word == "web" and platforms):
             platforms.append(word)

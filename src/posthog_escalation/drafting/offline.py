@@ -356,7 +356,8 @@ def _breadth(signals: Signals, pack: EvidencePack, incident: Incident | None) ->
     if flags is not None and not (impact and pack.signature_kind == "exception"):
         base = _breadth_from_data(signals, pack)
         return Dimension(
-            statement=f"{flags}; {base.statement[0].lower()}{base.statement[1:]}",
+            statement=f"{flags}{_cite(pack.cite('flag_calls'))}; "
+            f"{base.statement[0].lower()}{base.statement[1:]}",
             evidence=list(dict.fromkeys(pack.cite("flag_calls") + base.evidence)),
         )
     return _breadth_from_data(signals, pack)
