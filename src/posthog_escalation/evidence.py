@@ -469,16 +469,21 @@ async def _impact_drafts(
             )
         )
     shares = figure("org_sessions")
-    if shares is not None and summary.org_sessions and summary.first_seen is not None:
-        hit_sessions = sum(o.affected_sessions for o in summary.org_sessions)
+    hit_sessions = sum(o.affected_sessions for o in summary.org_sessions)
+    if shares is not None and hit_sessions and summary.first_seen is not None:
         total = sum(o.sessions for o in summary.org_sessions)
         hit_before = sum(o.baseline_affected_sessions for o in summary.org_sessions)
         before = sum(o.baseline_sessions for o in summary.org_sessions)
         verb = "had events from that version" if exposure else "hit the error"
         count = len(summary.org_sessions)
+        since = (
+            "since first seen"
+            if days_before(summary.since, summary.first_seen) >= 1
+            else "in the window"
+        )
         finding = (
             f"Across the {count} affected organization{'s' if count != 1 else ''}: "
-            f"{_pct(summary.session_share)} of sessions since first seen {verb} "
+            f"{_pct(summary.session_share)} of sessions {since} {verb} "
             f"({hit_sessions} of {total})"
         )
         if before:
@@ -751,6 +756,16 @@ async def _customer_impact_drafts(
     if own.started_at is None:
         finding = f"{name} ({scope.label}): no {what} in the window"
         figures: dict[str, float] = {"affected_sessions": 0.0}
+    elif not own.affected_sessions:
+        verb = "sent events from that version" if exposure else "hit the error"
+        finding = (
+            f"{name} ({scope.label}): {own.affected_persons} persons, {own.affected_events} "
+            f"events {verb} from {_day(own.started_at)}; none of them belong to a session"
+        )
+        figures = {
+            "affected_persons": float(own.affected_persons),
+            "events": float(own.affected_events),
+        }
     else:
         verb = "had events from that version" if exposure else "hit the error"
         finding = (

@@ -150,6 +150,8 @@ def chart_lines(daily: DailyCounts) -> list[str]:
     caption = f"Daily counts from {daily.evidence}, UTC days"
     if daily.start is not None:
         caption += f"; the problem starts {daily.start:%Y-%m-%d} ({daily.start_label})"
+    elif daily.start_label:
+        caption += f"; {daily.start_label}"
     caption += "; the first and last days may be partial"
     if daily.trend:
         caption += f". Trend: {daily.trend}"

@@ -242,6 +242,14 @@ def _pct(share: float | None) -> str:
     return "n/a" if share is None else f"{share:.0%}"
 
 
+def _since(pack: EvidencePack, start: datetime) -> str:
+    """``since <day>``, or ``in the window`` when it was already there when the window
+    starts (the first event in the data is then not when it started)."""
+    if days_before(pack.since, start) < 1:
+        return "in the window"
+    return f"since {start:%Y-%m-%d}"
+
+
 def _own_share(pack: EvidencePack, name: str) -> tuple[str, list[str]] | None:
     """The customer's own share of sessions since its problem started, with the baseline,
     as written in the customer-impact row (None when it was not measured)."""
@@ -249,10 +257,14 @@ def _own_share(pack: EvidencePack, name: str) -> tuple[str, list[str]] | None:
     cites = pack.cite("customer_impact")
     if own is None or own.started_at is None or not cites:
         return None
+    when = _since(pack, own.started_at)
+    if not own.affected_sessions:
+        verb = "sent events from that version" if pack.signature_kind == "version" else "hit it"
+        return f"{own.affected_persons} persons of {name} {verb} {when}", cites
     verb = "had events from that version" if pack.signature_kind == "version" else "hit the error"
     text = (
-        f"{own.affected_sessions} of {own.sessions} sessions of {name} since "
-        f"{own.started_at:%Y-%m-%d} {verb} ({_pct(own.share)})"
+        f"{own.affected_sessions} of {own.sessions} sessions of {name} {when} {verb} "
+        f"({_pct(own.share)})"
     )
     if own.baseline_sessions:
         days = days_before(pack.since, own.started_at)
@@ -278,9 +290,14 @@ def _impact(
     own = pack.customer_impact
     own_cite = pack.cite("customer_impact")
     if own is not None and own.started_at is not None and own_cite:
+        counted = (
+            f"{own.affected_sessions} sessions"
+            if own.affected_sessions
+            else f"{own.affected_events} events"
+        )
         who += (
-            f": {own.affected_persons} persons and {own.affected_sessions} sessions "
-            f"since {own.started_at:%Y-%m-%d}{_cite(own_cite)}"
+            f": {own.affected_persons} persons and {counted} "
+            f"{_since(pack, own.started_at)}{_cite(own_cite)}"
         )
         cites += own_cite
     impact = pack.impact
@@ -296,7 +313,7 @@ def _impact(
         orgs = f"{impact.affected_orgs} organization{'s' if impact.affected_orgs != 1 else ''}"
         lead = "one of" if among else "the data shows"
         who += (
-            f"; {lead} {orgs} with the error since {impact.first_seen:%Y-%m-%d}, "
+            f"; {lead} {orgs} with the error {_since(pack, impact.first_seen)}, "
             f"{impact.affected_persons} persons in all{_cite(pack.cite('impact'))}"
         )
         cites += pack.cite("impact")
@@ -405,10 +422,15 @@ def _breadth_from_data(signals: Signals, pack: EvidencePack) -> Dimension:
                 evidence=pack.cite("impact"),
             )
         first = impact.first_seen
-        since = f"since it was first seen {first:%Y-%m-%d %H:%M} UTC" if first else "in the window"
         before = ""
         if first is not None and days_before(impact.since, first) >= 1:
+            since = f"since it was first seen {first:%Y-%m-%d %H:%M} UTC"
             before = f", none in the {days_before(impact.since, first)} days before"
+        else:
+            since = (
+                f"in the window from {_day(impact.since)} (it was already there when the "
+                "window starts)"
+            )
         if impact.cross_customer:
             statement = (
                 f"In the cross-customer data, {impact.affected_orgs} organizations, "
@@ -1093,6 +1115,9 @@ def daily_counts(pack: EvidencePack) -> DailyCounts | None:
     label = "first seen"
     if pack.signature_kind == "exception" and impact.starts_in_version:
         label = f"first seen, {impact.starts_in_version}"
+    start: date | None = impact.first_seen.date()
+    if days_before(impact.since, impact.first_seen) < 1:
+        start, label = None, "it was already there when the window starts"
     what = (
         "events from that version"
         if pack.signature_kind == "version"
@@ -1103,7 +1128,7 @@ def daily_counts(pack: EvidencePack) -> DailyCounts | None:
         what=what,
         days=days,
         counts=[counts.get(d, 0) for d in days],
-        start=impact.first_seen.date(),
+        start=start,
         start_label=label,
         trend=trend_phrase(impact.trend) if impact.trend else "",
     )

@@ -27,6 +27,7 @@ and the dimensions found in the evidence they cite), evidence rows, and usage.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from math import comb
 
 from pydantic import BaseModel, Field, ValidationError
@@ -232,7 +233,7 @@ def leaked_private_fields(ticket: Ticket, escalation: Escalation, public: str) -
     """What of the ticket's private values is in the public flavour (names of the kinds
     only, never the values), and whether it quotes the ticket: an eight-word run of the
     ticket's text, leaving out what the public copy may repeat (the error, SDK names and
-    versions, issue titles)."""
+    versions, issue titles, the queries behind its public rows)."""
     leaks = [what for what, pattern in private_values(ticket) if pattern.search(public)]
     repro = escalation.reproduction
     may_repeat = [
@@ -241,6 +242,7 @@ def leaked_private_fields(ticket: Ticket, escalation: Escalation, public: str) -
         *(str(s) for s in repro.environment.sdks),
         *(i.title for i in escalation.known_issues.matching_issues),
         *(i.title for i in escalation.known_issues.related_prs),
+        *(i.query for i in escalation.evidence if i.public_finding),
     ]
     allowed = public
     for text in sorted((t for t in may_repeat if t), key=len, reverse=True):
@@ -389,25 +391,34 @@ _UP = {"growing", "rising", "increasing"}
 _DOWN = {"shrinking", "falling", "decreasing", "declining"}
 
 
+_UNTIL = re.compile(r"timestamp < toDateTime\('(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})'\)")
+
+
 def daily_counts_of(item: Evidence) -> list[int] | None:
-    """The full days' counts of a per-day row (``day | events`` table): every day from
-    the first to the last with events, zeros filled in, both ends left out as partial."""
+    """The full days' counts of a per-day row (a ``day | events`` table): every day from
+    the first with events to the window's end (read from the query, else the last row),
+    zeros filled in, the first day and a cut last day left out as partial."""
     lines = [line.split(" | ") for line in item.result.splitlines() if " | " in line]
     if not lines or lines[0][:2] != ["day", "events"]:
         return None
-    days: dict[str, int] = {}
+    days: dict[date, int] = {}
     for row in lines[1:]:
         try:
-            days[row[0][:10]] = int(float(row[1]))
+            days[date.fromisoformat(row[0][:10])] = int(float(row[1]))
         except (ValueError, IndexError):
             continue
     if not days:
         return []
-    from datetime import date, timedelta
-
-    first, last = (date.fromisoformat(d) for d in (min(days), max(days)))
+    first, last = min(days), max(days)
+    cut = True
+    until = _UNTIL.search(item.query)
+    if until is not None:
+        last = date.fromisoformat(until.group(1))
+        if until.group(2) == "00:00:00":
+            last, cut = last - timedelta(days=1), False
     span = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    return [days.get(d.isoformat(), 0) for d in span][1:-1]
+    counts = [days.get(d, 0) for d in span][1:]
+    return counts[:-1] if cut else counts
 
 
 def _slope(values: list[int]) -> float:

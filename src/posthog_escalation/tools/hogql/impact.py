@@ -181,14 +181,16 @@ def customer_queries(
     if start is not None:
         after = f"timestamp >= toDateTime('{_ts(start)}')"
         before = f"timestamp < toDateTime('{_ts(start)}')"
+        session = "$session_id != ''"
         queries["shares"] = (
             f"SELECT countIf({sig}) AS events,\n"
             f"  uniqExactIf(person_id, {sig}) AS persons,\n"
-            f"  uniqExactIf($session_id, {sig} AND {after}) AS affected_sessions,\n"
-            f"  uniqExactIf($session_id, {after}) AS sessions,\n"
-            f"  uniqExactIf($session_id, {sig} AND {before}) AS baseline_affected_sessions,\n"
-            f"  uniqExactIf($session_id, {before}) AS baseline_sessions\n"
-            f"FROM events\nWHERE {window} AND $session_id != ''{org}"
+            f"  uniqExactIf($session_id, {sig} AND {session} AND {after}) AS affected_sessions,\n"
+            f"  uniqExactIf($session_id, {session} AND {after}) AS sessions,\n"
+            f"  uniqExactIf($session_id, {sig} AND {session} AND {before})"
+            " AS baseline_affected_sessions,\n"
+            f"  uniqExactIf($session_id, {session} AND {before}) AS baseline_sessions\n"
+            f"FROM events\nWHERE {window}{org}"
         )
     return queries
 
@@ -295,8 +297,8 @@ def trend_phrase(trend: Trend, unit: str = "a day") -> str:
         return f"about {trend.per_day} {unit} over {days}, too few to call a trend"
     if trend.word == "steady":
         return f"steady at about {trend.per_day} {unit} ({days})"
-    sign = "+" if (trend.slope or 0) > 0 else ""
-    return f"{trend.word} by {sign}{trend.slope:g} {unit} each day ({days}; median {trend.per_day})"
+    step = abs(trend.slope or 0.0)
+    return f"{trend.word} by about {step:g} {unit} each day ({days}; median {trend.per_day})"
 
 
 def _window_times(
