@@ -357,7 +357,11 @@ def _held(ask: str, ticket: Ticket, triage: TriageReport | None) -> str | None:
         _PLATFORM_WORDS.search(text) or (triage is not None and triage.platform_hints)
     ):
         return "the platform"
-    if "link" in lowered and (ticket.customer.project_id or _PROJECT_URL.search(text)):
+    if (
+        "link" in lowered
+        and "project" in lowered
+        and (ticket.customer.project_id or _PROJECT_URL.search(text))
+    ):
         return "the project link"
     if re.search(r"debug|log|console|output", lowered) and _ERROR_OUTPUT.search(text):
         return "the error output"
