@@ -705,6 +705,12 @@ async def _find_org(
     return OrgMatch(key=str(key), name=name)
 
 
+def _where(name: str, scope: HogQLProject, key: str | None) -> str:
+    """``Northwind Health, in cross-customer data (...) filtered to its organization``."""
+    label = f"{name}, in {scope.label}"
+    return f"{label} filtered to its organization" if key is not None else label
+
+
 def _customer_name(pack: EvidencePack, ticket: Ticket) -> str:
     c = ticket.customer
     found = pack.customer_org.name if pack.customer_org else None
@@ -735,7 +741,7 @@ async def _customer_sdk_drafts(
             "customer_sdks",
             SourceKind.HOGQL,
             query,
-            f"{name} sends events from: {seen or 'no events in the window'} ({scope.label})",
+            f"{_where(name, scope, key)}: sends events from {seen or 'nothing in the window'}",
             pipe_table(answer.columns, rows),
             live=_live(scope.backend),
         )
@@ -754,12 +760,12 @@ async def _customer_impact_drafts(
     exposure = pack.signature_kind == "version"
     what = "events from that version" if exposure else "events matching the error"
     if own.started_at is None:
-        finding = f"{name} ({scope.label}): no {what} in the window"
+        finding = f"{_where(name, scope, key)}: no {what} in the window"
         figures: dict[str, float] = {"affected_sessions": 0.0}
     elif not own.affected_sessions:
         verb = "sent events from that version" if exposure else "hit the error"
         finding = (
-            f"{name} ({scope.label}): {own.affected_persons} persons, {own.affected_events} "
+            f"{_where(name, scope, key)}: {own.affected_persons} persons, {own.affected_events} "
             f"events {verb} from {_day(own.started_at)}; none of them belong to a session"
         )
         figures = {
@@ -769,7 +775,7 @@ async def _customer_impact_drafts(
     else:
         verb = "had events from that version" if exposure else "hit the error"
         finding = (
-            f"{name} ({scope.label}): {own.affected_sessions} of {own.sessions} sessions since "
+            f"{_where(name, scope, key)}: {own.affected_sessions} of {own.sessions} sessions since "
             f"its first matching event {_day(own.started_at)} {verb} ({_pct(own.share)}); "
         )
         if own.baseline_sessions:

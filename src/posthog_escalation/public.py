@@ -191,9 +191,12 @@ def compose_public(escalation: Escalation) -> str:
     if known.matching_issues or known.related_prs:
         lines += ["", "### Known issues and fixes"]
         lines += [_issue(r) for r in [*known.matching_issues, *known.related_prs]]
-    docs = [i for i in items if i.source is SourceKind.DOCS and i.url]
+    docs: dict[str, list[str]] = {}
+    for item in items:
+        if item.source is SourceKind.DOCS and item.url:
+            docs.setdefault(item.url, []).append(item.id)
     if docs:
-        lines += ["", "### Docs", *[f"- {i.url} [{i.id}]" for i in docs]]
+        lines += ["", "### Docs", *[f"- {url} [{', '.join(ids)}]" for url, ids in docs.items()]]
     if items:
         lines += [
             "",

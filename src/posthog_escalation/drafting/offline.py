@@ -988,7 +988,7 @@ def _rationale(rules: list[str], severity: Severity, pack: EvidencePack) -> str:
         return "; ".join(rules)
     if pack.documented is not None:
         return "documented behaviour with a fix support can give"
-    return f"{severity.value}: a workaround exists or the impact is limited"
+    return "no rule of the rubric for High or Critical holds for this assessment"
 
 
 def draft_offline(
