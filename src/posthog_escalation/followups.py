@@ -211,13 +211,12 @@ def _rendered(
     }
 
 
-def _plan(escalation: Escalation, schedule: Schedule, **changes: object) -> FollowUpPlan:
+def _plan(escalation: Escalation, schedule: Schedule) -> FollowUpPlan:
     plan = escalation.follow_up
     return plan.model_copy(
         update={
             "next_team_check": schedule.team_due or plan.next_team_check,
             "next_customer_update": schedule.customer_due or plan.next_customer_update,
-            **changes,
         }
     )
 

@@ -656,7 +656,7 @@ def _environment(
 
 
 def _where(env: Environment) -> str:
-    """Browsers and systems as a short phrase: ``Safari 18.1, Mobile Safari on iOS``."""
+    """Browsers and systems as a short phrase: ``Safari 18.1, Mobile Safari (iOS)``."""
     parts = ", ".join(env.browsers)
     systems = ", ".join(env.os)
     if parts and systems:
@@ -664,7 +664,7 @@ def _where(env: Environment) -> str:
     return parts or systems
 
 
-def _expected(signals: Signals, pack: EvidencePack, change: VersionChange | None, area: str) -> str:
+def _expected(signals: Signals, pack: EvidencePack, change: VersionChange | None) -> str:
     """What should happen, from the first source that says it: the documented behaviour,
     the customer's own words, a docs sentence, or the last version that worked."""
     if pack.documented is not None:
@@ -710,7 +710,7 @@ def _reproduction(
     if not steps and not missing:
         missing.append(MISSING_FACT_QUESTIONS["reproduction"])
     change = next((c for c in signals.version_changes if c.first_bad or c.last_good), None)
-    expected = _expected(signals, pack, change, area)
+    expected = _expected(signals, pack, change)
     if not expected:
         missing.append("What did you expect to happen instead?")
     actual = _short(signals.actual or ticket.subject, 160)
@@ -1118,11 +1118,8 @@ def daily_counts(pack: EvidencePack) -> DailyCounts | None:
     start: date | None = impact.first_seen.date()
     if days_before(impact.since, impact.first_seen) < 1:
         start, label = None, "it was already there when the window starts"
-    what = (
-        "events from that version"
-        if pack.signature_kind == "version"
-        else ("events matching the error")
-    )
+    exposure = pack.signature_kind == "version"
+    what = "events from that version" if exposure else "events matching the error"
     return DailyCounts(
         evidence=cites[0],
         what=what,
