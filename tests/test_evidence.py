@@ -11,21 +11,34 @@ from pathlib import Path
 import anyio
 import pytest
 
-from posthog_escalation.backends import Backends, world_incidents
+from posthog_escalation.backends import (
+    Backends,
+    HogQLProjects,
+    cross_customer_project,
+    customer_project,
+    world_incidents,
+)
 from posthog_escalation.errors import UnavailableError
 from posthog_escalation.evidence import (
     ROLES,
     EvidenceLog,
     GatherLimits,
+    about_problem,
     derive_signature,
+    expected_sentence,
     gather,
     hogql_string,
     like_pattern,
     likely_matches,
 )
-from posthog_escalation.models import EscalationRequest, SourceKind, Ticket
+from posthog_escalation.models import (
+    EscalationRequest,
+    Evidence,
+    SourceKind,
+    Ticket,
+)
 from posthog_escalation.playbook import default_playbook
-from posthog_escalation.tools.docs import DocsIndex
+from posthog_escalation.tools.docs import DocHit, DocsIndex
 from posthog_escalation.tools.hogql import LocalHogQL
 from posthog_escalation.tools.issues import (
     KnownIssueCandidate,
@@ -33,7 +46,7 @@ from posthog_escalation.tools.issues import (
     LocalIssues,
     guess_route,
 )
-from posthog_escalation.understanding import extract_signals
+from posthog_escalation.understanding import Signals, extract_signals
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
@@ -74,15 +87,21 @@ async def test_ids_follow_the_role_order(
     assert pack.roles["ticket"] == pack.items[-1].id
 
 
-async def test_demo_pack_finds_the_customer_the_known_issue_and_the_docs(
+async def test_demo_pack_finds_the_customer_the_known_issue_and_no_docs_about_a_regression(
     demo_request: EscalationRequest, demo_backends: Backends
 ) -> None:
+    """The replay troubleshooting page explains configuration causes of blank recordings;
+    none of it names the TypeError or 1.201.0, so it is not about this regression."""
     pack = await _gather(demo_request, demo_backends)
     assert pack.customer_org is not None and pack.customer_org.name == "Northwind Health"
     assert {s.version for s in pack.customer_sdks if s.lib == "web"} >= {"1.200.3", "1.201.0"}
     assert pack.known is not None
     assert pack.known.candidates[0].key == "PostHog/posthog-js#2871"
-    assert pack.docs and pack.docs[0].url.startswith("https://posthog.com/docs/session-replay")
+    assert pack.docs == []
+    docs = pack.item("docs")
+    assert docs is not None and docs.url is None
+    assert docs.finding.startswith("No docs section is about this problem")
+    assert "disable_session_recording" in docs.result
     assert pack.impact is not None and pack.impact.starts_in_version is not None
     assert "1.201.0" in pack.impact.starts_in_version
     assert not pack.failures
@@ -350,3 +369,179 @@ async def test_an_exposure_is_never_explained_away_as_documented_masking(
     )
     pack = await _gather(request, demo_backends)
     assert pack.documented is None
+
+
+# ------------------------------------------------ one clock, two projects, public rows
+
+
+async def test_every_row_is_stamped_with_the_escalations_clock(
+    demo_request: EscalationRequest, demo_backends: Backends
+) -> None:
+    pack = await _gather(demo_request, demo_backends)
+    assert {item.collected_at for item in pack.items} == {NOW}
+    assert not any(item.live for item in pack.items)
+
+
+class _LiveWorld:
+    """The demo world answering as a live backend would: no fixed clock."""
+
+    name = "posthog"
+    now = None
+
+    def __init__(self, inner: LocalHogQL) -> None:
+        self.inner = inner
+        self.description = "PostHog US project 2"
+
+    async def query(self, hogql: str, *, limit: int | None = None, offset: int = 0):
+        return await self.inner.query(hogql, limit=limit, offset=offset)
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_live_backends_rows_carry_the_wall_clock_and_say_so(
+    demo_request: EscalationRequest, demo_backends: Backends, demo_world: LocalHogQL
+) -> None:
+    live = _LiveWorld(demo_world)
+    backends = replace(
+        demo_backends,
+        hogql=live,
+        projects=HogQLProjects(cross_customer=cross_customer_project(live)),
+    )
+    started = datetime.now(UTC)
+    pack = await _gather(demo_request, backends)
+    hogql = [i for i in pack.items if i.source is SourceKind.HOGQL]
+    assert hogql and all(i.live and i.collected_at >= started for i in hogql)
+    others = [i for i in pack.items if i.source is not SourceKind.HOGQL]
+    assert all(not i.live and i.collected_at == NOW for i in others)
+    assert "PostHog US project 2" in pack.item("impact").finding
+
+
+async def test_public_findings_name_no_organization_and_private_rows_have_none(
+    demo_request: EscalationRequest, demo_backends: Backends, demo_world: LocalHogQL
+) -> None:
+    pack = await _gather(demo_request, demo_backends)
+    names = [r[0] for r in (await demo_world.query("SELECT properties.name FROM groups")).results]
+    keys = [r[0] for r in (await demo_world.query("SELECT key FROM groups")).results]
+    for item in pack.items:
+        for term in [*names, *keys]:
+            assert term not in (item.public_finding or ""), (item.id, term)
+    for role in ("top_orgs", "customer_impact", "customer_sdks", "ticket"):
+        row = pack.item(role)
+        assert row is not None and row.public_finding is None, role
+    for role in ("impact", "trend", "versions", "environments", "org_sessions", "docs"):
+        row = pack.item(role)
+        assert row is not None and row.public_finding, role
+
+
+async def test_shares_are_measured_since_the_start_with_the_baseline_before(
+    demo_request: EscalationRequest, demo_backends: Backends
+) -> None:
+    pack = await _gather(demo_request, demo_backends)
+    own = pack.customer_impact
+    assert own is not None and own.org_key == "northwind-health"
+    assert own.started_at is not None and own.baseline_affected_sessions == 0
+    row = pack.item("customer_impact")
+    assert f"{own.affected_sessions} of {own.sessions} sessions since" in row.finding
+    assert f"({own.share:.0%})" in row.finding
+    assert "0 of" in row.finding and "in the 8 days before it" in row.finding
+    assert pack.customer_project == (
+        "cross-customer data (embedded world 'demo'), organization northwind-health"
+    )
+    trend = pack.item("trend")
+    assert "steady at about" in trend.finding and "growing" not in trend.finding.split(";")[0]
+
+
+async def test_without_a_cross_customer_project_organizations_are_not_counted(
+    demo_request: EscalationRequest, demo_backends: Backends, demo_world: LocalHogQL
+) -> None:
+    backends = replace(demo_backends, projects=HogQLProjects(customer=customer_project(demo_world)))
+    pack = await _gather(demo_request, backends)
+    impact = pack.item("impact")
+    assert "affected_orgs" not in impact.figures
+    assert "organizations" not in (impact.public_finding or "")
+    assert "does not count other organizations" in impact.finding
+    assert impact.finding.startswith("The customer's project (embedded world 'demo')")
+    assert "top_orgs" not in pack.roles and "org_sessions" not in pack.roles
+    assert pack.customer_org is None
+    for role in ("customer_sdks", "customer_impact"):
+        assert "$group_0" not in pack.item(role).query, role
+    assert pack.impact is not None and not pack.impact.cross_customer
+
+
+async def test_both_projects_count_organizations_in_one_and_the_customer_in_the_other(
+    demo_request: EscalationRequest, demo_backends: Backends, demo_world: LocalHogQL
+) -> None:
+    own = _LiveWorld(demo_world)
+    backends = replace(
+        demo_backends,
+        projects=HogQLProjects(
+            customer=customer_project(own), cross_customer=cross_customer_project(demo_world)
+        ),
+    )
+    pack = await _gather(demo_request, backends)
+    assert pack.item("impact").figures["affected_orgs"] == 9
+    assert pack.impact_project == "cross-customer data (embedded world 'demo')"
+    assert pack.customer_project == "the customer's project (PostHog US project 2)"
+    assert pack.item("customer_impact").live and not pack.item("impact").live
+    assert "$group_0" not in pack.item("customer_impact").query
+
+
+def _hit(snippet: str, route: str | None = "session_replay", title: str = "Replay") -> DocHit:
+    return DocHit(
+        id="x",
+        title=title,
+        breadcrumb=f"{title} > Section",
+        url="https://posthog.com/docs/x",
+        snippet=snippet,
+        score=1.0,
+        area="session-replay",
+        route=route,
+    )
+
+
+def _signals(body: str) -> Signals:
+    return extract_signals(Ticket(id="T-1", subject="Replay broken", body=body))
+
+
+def test_a_docs_section_is_about_a_regression_only_when_it_names_its_error_or_version() -> None:
+    regression = _signals(
+        "After upgrading posthog-js from 1.200.3 to 1.201.0 we see\n"
+        "TypeError: undefined is not an object (evaluating 'n.adoptedStyleSheets.length')"
+    )
+    assert not about_problem(_hit("Set disable_session_recording: false."), regression, None)
+    assert about_problem(_hit("Fixed in 1.201.1: see 1.201.0 notes."), regression, None)
+    assert about_problem(_hit("Errors on adoptedStyleSheets.length in Safari."), regression, None)
+
+
+def test_otherwise_a_docs_section_in_the_tickets_area_is_about_it() -> None:
+    plain = _signals("Our recordings show masked inputs as asterisks everywhere.")
+    assert about_problem(_hit("Inputs are masked by default."), plain, "session_replay")
+    assert not about_problem(_hit("Flags...", route="feature_flags"), plain, "session_replay")
+
+
+def test_the_expected_sentence_is_a_whole_sentence_that_says_what_should_happen() -> None:
+    snippet = (
+        "…of the page. Session replay masks all input fields by default. "
+        "If you see asterisks, check the settings."
+    )
+    assert expected_sentence(snippet) == "Session replay masks all input fields by default."
+    assert expected_sentence("…recording is captured when. Nothing else here") is None
+
+
+def test_evidence_log_rows_take_the_packs_clock_or_say_they_are_live() -> None:
+    fixed = EvidenceLog(
+        [
+            Evidence(
+                id="E1",
+                source=SourceKind.HOGQL,
+                query="q",
+                finding="f",
+                collected_at=NOW,
+            )
+        ]
+    )
+    added = fixed.add(SourceKind.DOCS, "q", "f")
+    assert (added.collected_at, added.live) == (NOW, False)
+    fresh = EvidenceLog().add(SourceKind.DOCS, "q", "f")
+    assert fresh.live and fresh.collected_at > NOW

@@ -43,6 +43,7 @@ from posthog_escalation.models import (
     Ticket,
 )
 from posthog_escalation.playbook import default_playbook
+from posthog_escalation.public import public_title
 from posthog_escalation.redact import Redactor
 from posthog_escalation.store import (
     INSTALLATION_SECRET,
@@ -114,10 +115,10 @@ def test_the_plan_names_the_route_repo_playbook_labels_and_a_redacted_title_and_
     plan = plan_filing(example_escalation, Redactor.for_ticket(ticket), key="pe2-0123")
     assert plan.repo == "PostHog/posthog-js"
     assert plan.labels == ["bug", "feature/replay"]
-    assert plan.title == example_escalation.summary
+    assert plan.title == public_title(example_escalation)
     assert plan.sendable
-    assert plan.body.startswith("## ESCALATION: Session replay records blank sessions")
-    assert "Northwind" not in plan.body and "[org-1]" in plan.body
+    assert plan.body.startswith(f"## {plan.title}\n")
+    assert "Northwind" not in plan.body and "adoptedStyleSheets" in plan.body
     assert plan.body.rstrip().endswith(marker(plan.idempotency_key))
     assert plan.payload() == {"title": plan.title, "body": plan.body, "labels": plan.labels}
     assert plan.endpoint() == "https://api.github.com/repos/PostHog/posthog-js/issues"
@@ -160,11 +161,13 @@ def test_a_mobile_sdk_bug_goes_to_the_sdk_repository_with_the_mobile_labels(
 
 
 def test_the_customer_is_redacted_from_the_title_too(example_escalation: Escalation) -> None:
-    named = example_escalation.model_copy(
-        update={"summary": "Northwind Health: blank Safari recordings for dana@northwind.io"}
+    repro = example_escalation.reproduction.model_copy(
+        update={"error": "Northwind Health: TypeError for dana@northwind.io"}
     )
+    named = example_escalation.model_copy(update={"reproduction": repro})
     plan = plan_filing(named, Redactor(orgs=["Northwind Health"]))
-    assert plan.title == "[org-1]: blank Safari recordings for [email-1]"
+    assert plan.title.startswith("Session replay: [org-1]: TypeError for [email-1] with ")
+    assert "Northwind" not in plan.body
 
 
 def test_filing_creates_one_issue_records_the_url_and_starts_the_team_clock(

@@ -200,7 +200,6 @@ def test_downgrading_lowers_severity_rerenders_and_reschedules_at_the_new_cadenc
         "downgraded from High: a workaround fully unblocks the customer (pinning 1.200.3 works)"
     )
     assert stored.internal_markdown.count("**Severity:** Medium — downgraded from High") == 1
-    assert "**Severity:** Medium" in stored.public_markdown
     assert "Northwind" not in stored.public_markdown
     # Medium: team daily, customer every 2-3 business days (Friday -> Tuesday / Wednesday).
     assert stored.schedule.team_due == at(21, 18)
@@ -228,3 +227,68 @@ def test_a_downgrade_needs_a_real_severity_and_a_downgrade_criterion(
     with pytest.raises(PlaybookError, match="'problem-stopped' is not a downgrade criterion"):
         downgrade(store, "ESC-1", "Medium", "problem-stopped", at(20, 18))
     assert store.get("ESC-1").severity == "High"
+
+
+def _section(markdown: str, heading: str) -> str:
+    return markdown.split(heading)[1].split("\n### ")[0]
+
+
+def test_a_workaround_downgrade_updates_every_section_it_makes_stale(
+    store: EscalationStore,
+) -> None:
+    stored = downgrade(
+        store, "ESC-1", "Medium", "workaround-unblocks", at(20, 18), note="pinning 1.200.3 works"
+    )
+    e = stored.escalation
+    assert e.impact.workaround == "pinning 1.200.3 works (recorded 2026-11-20)"
+    assert e.assessment.depth.value == "inconvenienced"
+    assert e.dimensions.depth.statement.startswith(
+        "Inconvenienced since 2026-11-20: pinning 1.200.3 works; before that: Degraded"
+    )
+    assert all(a.kind.value != "provide workaround guidance" for a in e.asks)
+    assert not any(c.startswith("Downgrade to Medium") for c in e.close_criteria)
+    assert any(c.startswith("Close when") for c in e.close_criteria)
+    assert e.communication.expects == (
+        "An update by 2026-11-24 18:00 UTC (every 2-3 business days, after the downgrade to Medium)"
+    )
+    impact = _section(stored.internal_markdown, "### Impact")
+    assert "- **Workaround:** exists — pinning 1.200.3 works" in impact
+    assert "none available" not in stored.internal_markdown
+    assert "Provide workaround guidance" not in stored.internal_markdown
+    plan = _section(stored.internal_markdown, "### Follow-up plan")
+    assert "next update 2026-11-24 18:00 UTC" in plan
+
+
+def test_a_severity_downgrade_leaves_the_workaround_alone(store: EscalationStore) -> None:
+    stored = downgrade(store, "ESC-1", "Medium", "severity-lowered", at(20, 18))
+    assert stored.escalation.impact.workaround is None
+    assert "- **Workaround:** none available" in stored.internal_markdown
+
+
+def test_an_update_moves_the_plan_and_a_customer_update_what_they_know(
+    store: EscalationStore,
+) -> None:
+    team = record_update(store, "ESC-1", "team confirmed it", at(20, 17))
+    assert team.escalation.follow_up.next_team_check == at(20, 21)
+    assert "next check 2026-11-20 21:00 UTC" in team.internal_markdown
+    assert team.escalation.communication == store.get("ESC-1").escalation.communication
+    told = record_update(store, "ESC-1", "fix is in review", at(20, 18), kind="customer")
+    c = told.escalation.communication
+    assert c.knows == 'Support told them on 2026-11-20 18:00 UTC: "fix is in review"'
+    assert c.expects == "An update by 2026-11-21 18:00 UTC (daily)"
+    assert "next update 2026-11-21 18:00 UTC" in told.internal_markdown
+    assert 'Support told them on 2026-11-20 18:00 UTC: "fix is in review"' in (
+        told.internal_markdown
+    )
+
+
+def test_closing_records_it_in_the_plan_and_rerenders(store: EscalationStore) -> None:
+    result = close(store, "ESC-1", "workaround-unblocks", at(24, 9), note="pinned via npm")
+    closed = result.escalation
+    plan = closed.escalation.follow_up
+    assert plan.closed_at == at(24, 9)
+    assert plan.closed_reason == "A workaround fully unblocks the customer — pinned via npm"
+    section = _section(closed.internal_markdown, "### Follow-up plan")
+    assert "**Closed** 2026-11-24 09:00 UTC" in section and "next check" not in section
+    assert closed.escalation.impact.workaround == "pinned via npm (recorded 2026-11-24)"
+    assert "none available" not in closed.internal_markdown

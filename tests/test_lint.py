@@ -77,6 +77,10 @@ def _uncited_impact(data: dict[str, Any]) -> None:
     data["impact"]["evidence"] = []
 
 
+def _uncited_breadth(data: dict[str, Any]) -> None:
+    data["dimensions"]["breadth"] = {"statement": "5 organizations hit the error", "evidence": []}
+
+
 def _inline_cited_impact(data: dict[str, Any]) -> None:
     data["impact"]["evidence"] = []
     data["impact"]["who"] = "Northwind Health and 4 other organizations [E1]"
@@ -116,7 +120,7 @@ FIRING: list[tuple[str, Mutation]] = [
     ("breadth-quantified", _set("dimensions.breadth.statement", "Many customers are affected")),
     ("duration-has-start", _set("dimensions.duration.statement", "It started recently")),
     ("numbers-cite-evidence", _uncited_impact),
-    ("numbers-cite-evidence", _set("dimensions.breadth.evidence", [])),
+    ("numbers-cite-evidence", _uncited_breadth),
     ("cited-evidence-exists", _set("dimensions.depth.evidence", ["E9"])),
     ("cited-evidence-exists", _set("impact.who", "Northwind and 4 other orgs [E42]")),
     ("evidence-has-data", _only_docs_evidence),

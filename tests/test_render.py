@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from posthog_escalation.loading import load_model
-from posthog_escalation.models import Escalation, EscalationRequest
+from posthog_escalation.models import DailyCounts, Escalation, EscalationRequest
+from posthog_escalation.public import public_title
 from posthog_escalation.redact import Redactor
 from posthog_escalation.render import EXTRA_HEADINGS, TEMPLATE_HEADINGS, render_markdown
 
@@ -84,23 +86,186 @@ def test_public_flavour_hides_customer_identity_and_business(
     example_escalation: Escalation, ticket_redactor: Redactor
 ) -> None:
     text = render_markdown(example_escalation, "public", redactor=ticket_redactor)
-    for secret in ("Northwind Health", "evaluating alternatives", "renewal in 25 days"):
-        assert secret not in text
-    assert "[org-1]" in text
-    assert "1.201.0" in text
+    for secret in (
+        "Northwind",
+        "enterprise",
+        "420 seats",
+        "2026-12-15",
+        "evaluating alternatives",
+        "renewal",
+        "churn",
+        "High",
+    ):
+        assert secret.lower() not in text.lower(), secret
+    assert "1.201.0" in text and "1.200.3" in text
     assert "adoptedStyleSheets" in text
+    assert "https://github.com/PostHog/posthog-js/issues/2871" in text
+
+
+PRIVATE = "SENTINEL-PRIVATE-TEXT"
+
+
+def test_public_flavour_is_written_from_the_allow_list_not_the_internal_text(
+    example_escalation: Escalation,
+) -> None:
+    """Every free-text field of the internal escalation carries a marker; none reaches the
+    public copy, while the allow-listed fields do."""
+    e = example_escalation
+    evidence = [
+        item.model_copy(update={"finding": f"{item.finding} {PRIVATE}"}) for item in e.evidence
+    ]
+    leaky = e.model_copy(
+        update={
+            "summary": f"{e.summary} {PRIVATE}",
+            "severity_rationale": PRIVATE,
+            "impact": e.impact.model_copy(update={"who": PRIVATE, "cannot_do": PRIVATE}),
+            "dimensions": e.dimensions.model_copy(
+                update={
+                    name: dim.model_copy(update={"statement": PRIVATE})
+                    for name, dim in e.dimensions.items()
+                }
+            ),
+            "evidence": evidence,
+            "reproduction": e.reproduction.model_copy(
+                update={"steps": [PRIVATE], "actual": PRIVATE, "expected": PRIVATE}
+            ),
+            "known_issues": e.known_issues.model_copy(update={"search_terms": [PRIVATE]}),
+            "asks": [a.model_copy(update={"detail": PRIVATE}) for a in e.asks],
+            "communication": e.communication.model_copy(
+                update={"knows": PRIVATE, "expects": PRIVATE, "churn_reason": PRIVATE}
+            ),
+            "routing": e.routing.model_copy(update={"context": [PRIVATE], "channel": PRIVATE}),
+            "close_criteria": [PRIVATE],
+        }
+    )
+    public = render_markdown(leaky, "public")
+    assert PRIVATE not in public
+    assert PRIVATE in render_markdown(leaky)
+    for allowed in (
+        e.reproduction.error,
+        e.reproduction.works_on,
+        e.evidence[0].public_finding,
+        e.known_issues.related_prs[0].title,
+    ):
+        assert allowed and allowed in public
 
 
 def test_public_flavour_without_a_ticket_still_removes_emails_and_keys(
     example_escalation: Escalation,
 ) -> None:
     leaky = example_escalation.model_copy(
-        update={"summary": "Replay blank for jo@acme.example with key phc_abcdefghijklmnop123"}
+        update={
+            "reproduction": example_escalation.reproduction.model_copy(
+                update={"error": "Error: bad key phc_abcdefghijklmnop123 for jo@acme.example"}
+            )
+        }
     )
     text = render_markdown(leaky, "public")
     assert "jo@acme.example" not in text
     assert "phc_abcdefghijklmnop123" not in text
-    assert "jo@acme.example" in render_markdown(leaky, "internal")
+    assert "Error: bad key [" in text and "[email-1]" in text
+
+
+def test_rows_without_a_public_finding_stay_internal(example_escalation: Escalation) -> None:
+    public = render_markdown(example_escalation, "public")
+    ticket_row = next(e for e in example_escalation.evidence if e.source.value == "ticket")
+    assert ticket_row.public_finding is None
+    assert f"| {ticket_row.id} |" not in public
+    assert ticket_row.query not in public
+    assert f"| {ticket_row.id} |" in render_markdown(example_escalation)
+
+
+def test_every_figure_cites_its_row_in_both_flavours(example_escalation: Escalation) -> None:
+    internal = render_markdown(example_escalation)
+    who = next(line for line in internal.splitlines() if line.startswith("- **Who:**"))
+    assert who.endswith("[E1, E6]")
+    breadth = next(line for line in internal.splitlines() if line.startswith("- **Breadth:**"))
+    assert breadth.count("[E1]") == 1
+    public = render_markdown(example_escalation, "public")
+    section = public.split("### How many are affected")[1].split("###")[0]
+    figures = [line for line in section.splitlines() if line.startswith("- ")]
+    assert figures and all(re.search(r"\[E\d+\]$", line) for line in figures)
+
+
+def test_environment_lines_separate_os_browser_framework_and_runtime(
+    example_escalation: Escalation,
+) -> None:
+    env = example_escalation.reproduction.environment.model_copy(
+        update={"frameworks": ["Next.js 14"], "runtimes": ["Node 20"]}
+    )
+    repro = example_escalation.reproduction.model_copy(update={"environment": env})
+    text = render_markdown(example_escalation.model_copy(update={"reproduction": repro}))
+    block = text.split("**Environment:**")[1].split("**Steps:**")[0]
+    assert [line.split(":")[0] for line in block.strip().splitlines()] == [
+        "- SDK",
+        "- Platform",
+        "- OS",
+        "- Browser",
+        "- Framework",
+        "- Runtime",
+        "- PostHog region",
+    ]
+    assert "- Platform: web\n" in block and "- OS: macOS, iOS" in block
+
+
+def _with_daily(escalation: Escalation) -> Escalation:
+    days = [date(2026, 11, 12) + timedelta(days=i) for i in range(5)]
+    daily = DailyCounts(
+        evidence="E1",
+        what="events matching the error",
+        days=days,
+        counts=[0, 0, 109, 640, 600],
+        start=date(2026, 11, 14),
+        start_label="first seen, web 1.201.0",
+        trend="about 620 a day over 2 full days, too few to call a trend",
+    )
+    return escalation.model_copy(update={"daily": daily})
+
+
+def test_the_daily_counts_are_a_mermaid_chart_with_the_start_marked(
+    example_escalation: Escalation,
+) -> None:
+    for flavour in ("internal", "public"):
+        text = render_markdown(_with_daily(example_escalation), flavour)
+        chart = text.split("```mermaid\n")[1].split("```")[0]
+        assert chart.startswith("xychart-beta\n")
+        assert 'x-axis ["11-12", "11-13", "11-14 start", "11-15", "11-16"]' in chart
+        assert "bar [0, 0, 109, 640, 600]" in chart
+        assert "y-axis" in chart and "--> 640" in chart
+        assert "the problem starts 2026-11-14 (first seen, web 1.201.0)" in text
+
+
+def test_the_public_chart_needs_its_row_to_be_public(example_escalation: Escalation) -> None:
+    escalation = _with_daily(example_escalation)
+    daily = escalation.daily.model_copy(update={"evidence": "E6"})
+    hidden = escalation.model_copy(update={"daily": daily})
+    assert "xychart-beta" not in render_markdown(hidden, "public")
+    assert "xychart-beta" in render_markdown(hidden)
+
+
+def test_rows_say_when_they_were_collected_live(example_escalation: Escalation) -> None:
+    evidence = list(example_escalation.evidence)
+    evidence[0] = evidence[0].model_copy(
+        update={"live": True, "collected_at": datetime(2026, 12, 3, 16, 41, tzinfo=UTC)}
+    )
+    text = render_markdown(example_escalation.model_copy(update={"evidence": evidence}))
+    assert "**E1** (HogQL query, collected live at 2026-12-03 16:41 UTC)" in text
+    assert "**E2** (HogQL query, 2026-11-20 12:00 UTC)" in text
+
+
+def test_a_closed_escalation_says_so_instead_of_the_next_follow_ups(
+    example_escalation: Escalation,
+) -> None:
+    plan = example_escalation.follow_up.model_copy(
+        update={
+            "closed_at": datetime(2026, 11, 25, 9, tzinfo=UTC),
+            "closed_reason": "The problem stopped",
+        }
+    )
+    text = render_markdown(example_escalation.model_copy(update={"follow_up": plan}))
+    section = text.split("### Follow-up plan")[1].split("###")[0]
+    assert "**Closed** 2026-11-25 09:00 UTC: The problem stopped" in section
+    assert "next check" not in section
 
 
 def test_no_workaround_reads_none_available(example_escalation: Escalation) -> None:
@@ -152,14 +317,13 @@ def test_public_flavour_replaces_other_organizations_named_in_evidence(
     evidence = list(example_escalation.evidence)
     evidence[0] = evidence[0].model_copy(
         update={
-            "finding": "Most affected: Umbrella Biotech (enterprise) and umbrella-bio",
+            "public_finding": "Most affected: Umbrella Biotech (5 events) and umbrella-bio",
             "private_terms": ["Umbrella Biotech", "umbrella-bio"],
         }
     )
     escalation = example_escalation.model_copy(update={"evidence": evidence})
     public = render_markdown(escalation, "public", redactor=ticket_redactor)
     assert "Umbrella Biotech" not in public and "umbrella-bio" not in public
-    assert "Umbrella Biotech" in render_markdown(escalation)
     assert "Umbrella Biotech" not in render_markdown(escalation, "public")
 
 
@@ -169,3 +333,12 @@ def test_public_flavour_keeps_queries_but_not_hogql_rows(example_escalation: Esc
     assert rows.splitlines()[1] not in public
     assert example_escalation.evidence[0].query in public
     assert rows.splitlines()[1] in render_markdown(example_escalation)
+
+
+def test_the_public_title_names_the_area_the_error_the_sdk_and_where(
+    example_escalation: Escalation,
+) -> None:
+    title = public_title(example_escalation)
+    assert title.startswith("Session replay: TypeError: undefined is not an object")
+    assert "with posthog-js 1.201.0 on Safari 18" in title
+    assert render_markdown(example_escalation, "public").startswith(f"## {title}\n")

@@ -141,8 +141,8 @@ async def test_render_public_with_the_ticket_replaces_the_customers_names(
         },
     )
     markdown = ok(result)["markdown"]
-    assert "Northwind" not in markdown and "[org-1]" in markdown
-    assert markdown.startswith("## ESCALATION:")
+    assert "Northwind" not in markdown and "adoptedStyleSheets" in markdown
+    assert markdown.startswith("## Session replay:")
 
 
 async def test_render_returns_a_long_escalation_in_parts(
@@ -288,7 +288,7 @@ async def test_filing_without_confirm_is_a_dry_run_that_sends_nothing(
     assert data["repo"] == "PostHog/posthog-js"
     assert data["labels"] == ["bug", "feature/replay"]
     assert data["endpoint"] == "https://api.github.com/repos/PostHog/posthog-js/issues"
-    assert "Northwind" not in data["body"] and "[org-1]" in data["body"]
+    assert "Northwind" not in data["body"] and "adoptedStyleSheets" in data["body"]
     assert "posthog-escalation:idempotency-key=" in data["body"]
     assert "nothing was sent" in text(result)
     assert github.requests == []

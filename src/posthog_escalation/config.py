@@ -58,7 +58,26 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("POSTHOG_HOST", "posthog_host"),
     )
     posthog_project_id: str | None = Field(
-        default=None, validation_alias=AliasChoices("POSTHOG_PROJECT_ID", "posthog_project_id")
+        default=None,
+        validation_alias=AliasChoices("POSTHOG_PROJECT_ID", "posthog_project_id"),
+        description="The customer's own project: their persons, sessions, share of their "
+        "traffic and SDK versions",
+    )
+    cross_customer_project_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "POSTHOG_CROSS_CUSTOMER_PROJECT_ID", "cross_customer_project_id"
+        ),
+        description="A project holding every customer's events with $group_0 as the "
+        "customer's organization: how many organizations are hit",
+    )
+    cross_customer_host: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("POSTHOG_CROSS_CUSTOMER_HOST", "cross_customer_host"),
+    )
+    cross_customer_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("POSTHOG_CROSS_CUSTOMER_API_KEY", "cross_customer_api_key"),
     )
     github_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("GITHUB_TOKEN", "github_token")
@@ -87,19 +106,32 @@ class Settings(BaseSettings):
     mcp_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("POSTHOG_ESCALATION_MCP_TOKEN", "mcp_token")
     )
-    keep_project_ids: bool = Field(
-        default=True,
-        validation_alias=AliasChoices("POSTHOG_ESCALATION_KEEP_PROJECT_IDS", "keep_project_ids"),
-    )
     backend: Literal["auto", "local", "remote"] = Field(
         default="auto", validation_alias=AliasChoices("POSTHOG_ESCALATION_BACKEND", "backend")
     )
 
-    @field_validator("posthog_host")
+    @field_validator("posthog_host", "cross_customer_host")
     @classmethod
-    def _expand_region(cls, value: str) -> str:
+    def _expand_region(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         value = value.strip()
         return POSTHOG_HOSTS.get(value.lower(), value).rstrip("/")
+
+    @property
+    def keep_project_ids(self) -> bool:
+        """Always False: the public copy never holds a project id or URL.
+
+        (``POSTHOG_ESCALATION_KEEP_PROJECT_IDS`` is gone; callers still pass this to the
+        redactor.)
+        """
+        return False
+
+    @property
+    def uses_remote_cross_customer(self) -> bool:
+        """True when a cross-customer PostHog project is configured (id and a key)."""
+        key = self.cross_customer_api_key or self.posthog_api_key
+        return self.backend != "local" and bool(self.cross_customer_project_id) and key is not None
 
     @property
     def uses_remote_posthog(self) -> bool:
@@ -116,5 +148,11 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """The configured secret values, for scrubbing from any text that leaves."""
-        found = [self.posthog_api_key, self.github_token, self.anthropic_api_key, self.mcp_token]
+        found = [
+            self.posthog_api_key,
+            self.cross_customer_api_key,
+            self.github_token,
+            self.anthropic_api_key,
+            self.mcp_token,
+        ]
         return [s.get_secret_value() for s in found if s and s.get_secret_value()]

@@ -19,15 +19,27 @@ from typing import Any, Literal
 import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
-from .backends import Backends
+from .backends import Backends, HogQLProject
 from .errors import EscalationError
 from .models import Evidence, SourceKind, Ticket
 from .playbook import DocumentedBehaviour, Playbook
 from .tables import pipe_table
 from .tools.docs import DocHit
-from .tools.hogql import ImpactSummary, impact_summary
-from .tools.incidents import Incident
-from .tools.issues import KnownIssueCandidate, KnownIssueCandidates, find_known_issues
+from .tools.hogql import (
+    CustomerImpact,
+    HogQLBackend,
+    ImpactSummary,
+    customer_impact,
+    impact_summary,
+    trend_phrase,
+)
+from .tools.incidents import Incident, StaticIncidents
+from .tools.issues import (
+    KnownIssueCandidate,
+    KnownIssueCandidates,
+    LocalIssues,
+    find_known_issues,
+)
 from .understanding import Signals, sentence_with
 
 log = logging.getLogger(__name__)
@@ -39,6 +51,7 @@ ROLES = (
     "versions",
     "environments",
     "org_sessions",
+    "customer_impact",
     "duplicates",
     "customer_sdks",
     "flag_calls",
@@ -122,6 +135,10 @@ class EvidencePack(BaseModel):
         signature: The HogQL condition the impact was measured with, if any.
         signature_kind: ``exception`` (affected events) or ``version`` (traffic on the
             version the ticket names: exposure, not confirmed breakage).
+        impact_project: Which project the impact summary was measured in (its label).
+        customer_impact: The reporting customer's own share of sessions since its problem
+            started, and where it was measured (``customer_project``).
+        expected: A docs sentence stating the expected behaviour, from the docs row.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -134,6 +151,9 @@ class EvidencePack(BaseModel):
     signature: str | None = None
     signature_kind: SignatureKind | None = None
     impact: ImpactSummary | None = None
+    impact_project: str | None = None
+    customer_impact: CustomerImpact | None = None
+    customer_project: str | None = None
     customer_org: OrgMatch | None = None
     customer_sdks: list[SdkSeen] = Field(default_factory=list)
     duplicates: list[DuplicateCount] | None = Field(
@@ -144,6 +164,7 @@ class EvidencePack(BaseModel):
     )
     warnings: list[WarningCount] = Field(default_factory=list)
     docs: list[DocHit] = Field(default_factory=list)
+    expected: str | None = None
     documented: DocumentedBehaviour | None = None
     known: KnownIssueCandidates | None = None
     incidents: list[Incident] = Field(default_factory=list)
@@ -171,6 +192,8 @@ class _Draft:
     figures: dict[str, float] | None = None
     status: Literal["ok", "failed", "timeout"] = "ok"
     private_terms: list[str] | None = None
+    public: str | None = None
+    live: bool = False
 
 
 def hogql_string(value: str) -> str:
@@ -235,13 +258,49 @@ def _day(moment: datetime | date | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC" if isinstance(moment, datetime) else str(moment)
 
 
+def _pct(share: float | None) -> str:
+    return "n/a" if share is None else f"{share:.0%}"
+
+
+def days_before(since: datetime, start: datetime) -> int:
+    """Whole days (rounded) between the window's start and the problem's."""
+    return round((start - since).total_seconds() / 86400)
+
+
+def _before_clause(since: datetime, start: datetime, subject: str = "none") -> str:
+    days = days_before(since, start)
+    if days < 1:
+        return f"it was already there when the window starts ({_day(since)})"
+    return f"{subject} in the {days} day{'s' if days != 1 else ''} before it"
+
+
+def _main_project(backends: Backends) -> HogQLProject:
+    projects = backends.projects
+    main = projects.cross_customer or projects.customer
+    if main is None:
+        raise EscalationError("no HogQL project is configured", "set POSTHOG_PROJECT_ID")
+    return main
+
+
+def _live(backend: HogQLBackend) -> bool:
+    return getattr(backend, "now", None) is None
+
+
 async def _impact_drafts(
     backends: Backends, pack: EvidencePack, signature: str, kind: SignatureKind
 ) -> list[_Draft]:
+    main = _main_project(backends)
     summary = await impact_summary(
-        backends.hogql, signature, since=pack.since, until=pack.until, now=pack.until
+        main.backend,
+        signature,
+        since=pack.since,
+        until=pack.until,
+        now=pack.until,
+        cross_customer=main.cross_customer,
     )
     pack.impact = summary
+    pack.impact_project = main.label
+    live = _live(main.backend)
     drafts: list[_Draft] = []
 
     def figure(name: str) -> Any:
@@ -250,14 +309,41 @@ async def _impact_drafts(
         except KeyError:
             return None
 
+    label = main.label[0].upper() + main.label[1:]
     what = "events matching the error" if kind == "exception" else "events from that version"
     totals = figure("affected_events")
+    window = f"window {_day(summary.since)} to {_day(summary.until)}"
     if totals is not None:
-        finding = (
-            f"{summary.affected_events} {what} from {summary.affected_orgs} organizations and "
-            f"{summary.affected_persons} persons ({summary.affected_sessions} sessions) "
-            f"between {_day(summary.since)} and {_day(summary.until)}"
-        )
+        figures: dict[str, float] = {
+            "events": summary.affected_events,
+            "affected_persons": summary.affected_persons,
+            "affected_sessions": summary.affected_sessions,
+        }
+        if summary.first_seen is None:
+            public = f"No {what} in the {window}"
+            finding = f"{label}: {public[0].lower()}{public[1:]}"
+        elif main.cross_customer:
+            figures["affected_orgs"] = summary.affected_orgs
+            public = (
+                f"{summary.affected_events} {what} from {summary.affected_orgs} organizations, "
+                f"{summary.affected_persons} persons and {summary.affected_sessions} sessions, "
+                f"first seen {_day(summary.first_seen)}; "
+                f"{_before_clause(summary.since, summary.first_seen)}"
+            )
+            finding = f"{label}: {public} ({window})"
+        else:
+            finding = (
+                f"{label}: {summary.affected_events} {what} from {summary.affected_persons} "
+                f"persons and {summary.affected_sessions} sessions, first seen "
+                f"{_day(summary.first_seen)}; {_before_clause(summary.since, summary.first_seen)}"
+                f" ({window}); a customer's own project does not count other organizations"
+            )
+            public = (
+                f"{what[0].upper()}{what[1:]} first seen {_day(summary.first_seen)} in the "
+                "reporting organization's own data"
+            )
+        if summary.first_seen is not None:
+            figures["days_before"] = days_before(summary.since, summary.first_seen)
         drafts.append(
             _Draft(
                 "impact",
@@ -265,12 +351,9 @@ async def _impact_drafts(
                 totals.hogql,
                 finding,
                 pipe_table(totals.columns, totals.rows),
-                figures={
-                    "events": summary.affected_events,
-                    "affected_orgs": summary.affected_orgs,
-                    "affected_persons": summary.affected_persons,
-                    "affected_sessions": summary.affected_sessions,
-                },
+                figures=figures,
+                public=public,
+                live=live,
             )
         )
     top = figure("top_orgs")
@@ -288,20 +371,35 @@ async def _impact_drafts(
                 pipe_table(top.columns, top.rows, max_rows=10),
                 figures={"affected_orgs": len(summary.top_orgs)},
                 private_terms=_org_terms((o.name, o.key) for o in summary.top_orgs),
+                live=live,
             )
         )
-    trend = figure("growing")
-    if trend is not None and summary.first_seen is not None:
-        direction = "growing" if summary.growing else "not growing"
-        ratio = f" (ratio {summary.growth_ratio:.2f})" if summary.growth_ratio else ""
+    per_day = figure("events_per_day")
+    trend = summary.trend
+    if per_day is not None and trend is not None:
+        unit = "a day"
+        finding = f"Daily {what} since first seen: {trend_phrase(trend, unit)}"
+        if trend.counts:
+            finding += (
+                f"; full days {trend.days[0]:%Y-%m-%d} to {trend.days[-1]:%Y-%m-%d}: "
+                + ", ".join(str(c) for c in trend.counts)
+            )
+        if trend.slope is not None:
+            finding += (
+                f"; slope {trend.slope:+g} a day, first half {trend.first_half_slope:+g}, "
+                f"second half {trend.second_half_slope:+g} (growing or shrinking needs one "
+                "sign in all three)"
+            )
         drafts.append(
             _Draft(
                 "trend",
                 SourceKind.HOGQL,
-                trend.hogql,
-                f"First seen {_day(summary.first_seen)}, last seen {_day(summary.last_seen)}; "
-                f"daily count is {direction}{ratio}",
-                pipe_table(trend.columns, trend.rows, max_rows=31),
+                per_day.hogql,
+                finding,
+                pipe_table(per_day.columns, per_day.rows, max_rows=31),
+                figures={"per_day": float(trend.per_day or 0), "full_days": len(trend.counts)},
+                public=finding,
+                live=live,
             )
         )
     if not summary.affected_events:
@@ -336,6 +434,8 @@ async def _impact_drafts(
                 versions.hogql,
                 finding,
                 pipe_table(versions.columns, versions.rows, max_rows=12),
+                public=finding,
+                live=live,
             )
         )
     environments = figure("environments")
@@ -364,20 +464,37 @@ async def _impact_drafts(
                 environments.hogql,
                 finding,
                 pipe_table(environments.columns, environments.rows, max_rows=12),
+                public=finding,
+                live=live,
             )
         )
     shares = figure("org_sessions")
-    if shares is not None and summary.org_sessions:
-        share = summary.session_share
-        lead = summary.org_sessions[0]
-        what = "with events from that version" if exposure else "affected"
-        finding = (
-            f"{lead.name or lead.key}: {lead.affected_sessions} of {lead.sessions} sessions "
-            f"{what} ({lead.share:.0%})"
+    hit_sessions = sum(o.affected_sessions for o in summary.org_sessions)
+    if shares is not None and hit_sessions and summary.first_seen is not None:
+        total = sum(o.sessions for o in summary.org_sessions)
+        hit_before = sum(o.baseline_affected_sessions for o in summary.org_sessions)
+        before = sum(o.baseline_sessions for o in summary.org_sessions)
+        verb = "had events from that version" if exposure else "hit the error"
+        count = len(summary.org_sessions)
+        since = (
+            "since first seen"
+            if days_before(summary.since, summary.first_seen) >= 1
+            else "in the window"
         )
-        if share is not None:
-            scope = "those" if exposure else "affected"
-            finding += f"; across {scope} orgs {share:.0%} of sessions"
+        finding = (
+            f"Across the {count} affected organization{'s' if count != 1 else ''}: "
+            f"{_pct(summary.session_share)} of sessions {since} {verb} "
+            f"({hit_sessions} of {total})"
+        )
+        if before:
+            finding += "; " + _before_clause(
+                summary.since,
+                summary.first_seen,
+                f"{_pct(summary.baseline_session_share)} ({hit_before} of {before})",
+            )
+        figures = {"session_share": float(summary.session_share or 0.0)}
+        if summary.baseline_session_share is not None:
+            figures["baseline_session_share"] = float(summary.baseline_session_share)
         drafts.append(
             _Draft(
                 "org_sessions",
@@ -385,7 +502,10 @@ async def _impact_drafts(
                 shares.hogql,
                 finding,
                 pipe_table(shares.columns, shares.rows, max_rows=12),
+                figures=figures,
                 private_terms=_org_terms((o.name, o.key) for o in summary.org_sessions),
+                public=finding,
+                live=live,
             )
         )
     return drafts
@@ -422,7 +542,8 @@ async def _duplicate_drafts(
         "LEFT JOIN (SELECT key, properties FROM groups WHERE index = 0) AS g ON g.key = d.org\n"
         "GROUP BY org, name\nORDER BY extra_copies DESC, org\nLIMIT 50"
     )
-    answer = await backends.hogql.query(query)
+    backend = _main_project(backends).backend
+    answer = await backend.query(query)
     rows = [
         DuplicateCount(
             org=str(r[0] or ""),
@@ -463,12 +584,14 @@ async def _duplicate_drafts(
             pipe_table(answer.columns, answer.results, max_rows=12),
             figures=figures,
             private_terms=_org_terms((r.name, r.org) for r in rows),
+            public=finding,
+            live=_live(backend),
         )
     ]
 
 
 async def _flag_call_drafts(
-    backends: Backends, pack: EvidencePack, signals: Signals, org_key: str | None
+    backend: HogQLBackend, pack: EvidencePack, signals: Signals, org_key: str | None
 ) -> list[_Draft]:
     """How the flags the ticket names were reported as evaluated, by SDK and response."""
     keys = signals.flag_keys[:5]
@@ -482,7 +605,7 @@ async def _flag_call_drafts(
         f"({', '.join(hogql_string(k) for k in keys)}){org}\n  AND {_window_sql(pack)}\n"
         "GROUP BY lib, version, response\nORDER BY events DESC\nLIMIT 30"
     )
-    answer = await backends.hogql.query(query)
+    answer = await backend.query(query)
     rows = [
         FlagCallCount(lib=r[0], version=r[1], response=r[2], events=int(r[3]), persons=int(r[4]))
         for r in answer.results
@@ -510,6 +633,7 @@ async def _flag_call_drafts(
             finding,
             pipe_table(answer.columns, answer.results, max_rows=15),
             figures={"flag_called_events": float(total)},
+            live=_live(backend),
         )
     ]
 
@@ -517,18 +641,43 @@ async def _flag_call_drafts(
 async def _customer_drafts(
     backends: Backends, pack: EvidencePack, ticket: Ticket, signals: Signals | None = None
 ) -> list[_Draft]:
-    """The customer's organization in the data, the SDKs it sends from, and (when the
-    ticket names flags) how those flags were reported as evaluated."""
-    drafts = await _customer_sdk_drafts(backends, pack, ticket)
+    """The customer's own figures: where they are in the data, the SDKs they send from,
+    their share of sessions since their problem started (when there is a signature), and
+    (when the ticket names flags) how those flags were reported as evaluated.
+
+    In the customer's own project every event is theirs; in a cross-customer project their
+    organization is looked up in ``groups`` and the queries are filtered to it.
+    """
+    projects = backends.projects
+    scope = projects.customer or projects.cross_customer
+    if scope is None:
+        return []
+    key: str | None = None
+    drafts: list[_Draft] = []
+    if not scope.cross_customer:
+        pack.customer_project = scope.label
+    else:
+        found = await _find_org(scope, pack, ticket)
+        if isinstance(found, _Draft):
+            return [found]
+        if found is None:
+            return []
+        key = found.key
+        pack.customer_org = found
+        pack.customer_project = f"{scope.label}, organization {key}"
+    drafts += await _customer_sdk_drafts(scope, pack, ticket, key)
+    if pack.signature is not None:
+        drafts += await _customer_impact_drafts(scope, pack, ticket, key)
     if signals is not None and signals.flag_keys:
-        key = pack.customer_org.key if pack.customer_org else None
-        drafts += await _flag_call_drafts(backends, pack, signals, key)
+        drafts += await _flag_call_drafts(scope.backend, pack, signals, key)
     return drafts
 
 
-async def _customer_sdk_drafts(
-    backends: Backends, pack: EvidencePack, ticket: Ticket
-) -> list[_Draft]:
+async def _find_org(
+    scope: HogQLProject, pack: EvidencePack, ticket: Ticket
+) -> OrgMatch | _Draft | None:
+    """The customer's organization in a cross-customer project, a row saying it is not
+    there, or None when the ticket names no organization."""
     customer = ticket.customer
     tests = []
     if customer.org_id:
@@ -536,47 +685,127 @@ async def _customer_sdk_drafts(
     if customer.org_name:
         tests.append(f"lower(properties.name) = lower({hogql_string(customer.org_name)})")
     if not tests:
-        return []
+        return None
     lookup = (
         "SELECT key, properties.name AS name FROM groups "
         f"WHERE index = 0 AND ({' OR '.join(tests)}) LIMIT 1"
     )
-    found = await backends.hogql.query(lookup)
+    found = await scope.backend.query(lookup)
     if not found.results:
-        return [
-            _Draft(
-                "customer_sdks",
-                SourceKind.HOGQL,
-                lookup,
-                f"The customer's organization ({customer.org_name or customer.org_id}) is not "
-                "in the queried project",
-                pipe_table(found.columns, found.results),
-            )
-        ]
+        return _Draft(
+            "customer_sdks",
+            SourceKind.HOGQL,
+            lookup,
+            f"The customer's organization ({customer.org_name or customer.org_id}) is not "
+            f"in {scope.label}",
+            pipe_table(found.columns, found.results),
+            live=_live(scope.backend),
+        )
     key, name = found.results[0][0], found.results[0][1]
-    pack.customer_org = OrgMatch(key=str(key), name=name)
+    return OrgMatch(key=str(key), name=name)
+
+
+def _where(name: str, scope: HogQLProject, key: str | None) -> str:
+    """``Northwind Health, in cross-customer data (...) filtered to its organization``."""
+    label = f"{name}, in {scope.label}"
+    return f"{label} filtered to its organization" if key is not None else label
+
+
+def _customer_name(pack: EvidencePack, ticket: Ticket) -> str:
+    c = ticket.customer
+    found = pack.customer_org.name if pack.customer_org else None
+    return found or c.org_name or c.org_id or "The customer"
+
+
+async def _customer_sdk_drafts(
+    scope: HogQLProject, pack: EvidencePack, ticket: Ticket, key: str | None
+) -> list[_Draft]:
+    org = f"$group_0 = {hogql_string(key)}\n  AND " if key is not None else ""
     query = (
         "SELECT properties.$lib AS lib, properties.$lib_version AS version, count() AS events,\n"
         "  max(timestamp) AS last_seen\n"
-        f"FROM events\nWHERE $group_0 = {hogql_string(str(key))}\n"
-        f"  AND timestamp >= toDateTime('{_ts(pack.since)}') AND timestamp < "
-        f"toDateTime('{_ts(pack.until)}')\n"
+        f"FROM events\nWHERE {org}timestamp >= toDateTime('{_ts(pack.since)}') AND "
+        f"timestamp < toDateTime('{_ts(pack.until)}')\n"
         "GROUP BY lib, version\nORDER BY events DESC\nLIMIT 10"
     )
-    answer = await backends.hogql.query(query)
+    answer = await scope.backend.query(query)
     rows = answer.results
     pack.customer_sdks = [
         SdkSeen(lib=r[0], version=r[1], events=int(r[2]), last_seen=str(r[3]) if r[3] else None)
         for r in rows
     ]
     seen = ", ".join(f"{s.lib} {s.version} ({s.events} events)" for s in pack.customer_sdks[:4])
+    name = _customer_name(pack, ticket)
     return [
         _Draft(
             "customer_sdks",
             SourceKind.HOGQL,
             query,
-            f"{name or key} sends events from: {seen or 'no events in the window'}",
+            f"{_where(name, scope, key)}: sends events from {seen or 'nothing in the window'}",
             pipe_table(answer.columns, rows),
+            live=_live(scope.backend),
+        )
+    ]
+
+
+async def _customer_impact_drafts(
+    scope: HogQLProject, pack: EvidencePack, ticket: Ticket, key: str | None
+) -> list[_Draft]:
+    assert pack.signature is not None
+    own = await customer_impact(
+        scope.backend, pack.signature, since=pack.since, until=pack.until, org_key=key
+    )
+    pack.customer_impact = own
+    name = _customer_name(pack, ticket)
+    exposure = pack.signature_kind == "version"
+    what = "events from that version" if exposure else "events matching the error"
+    if own.started_at is None:
+        finding = f"{_where(name, scope, key)}: no {what} in the window"
+        figures: dict[str, float] = {"affected_sessions": 0.0}
+    elif not own.affected_sessions:
+        verb = "sent events from that version" if exposure else "hit the error"
+        finding = (
+            f"{_where(name, scope, key)}: {own.affected_persons} persons, {own.affected_events} "
+            f"events {verb} from {_day(own.started_at)}; none of them belong to a session"
+        )
+        figures = {
+            "affected_persons": float(own.affected_persons),
+            "events": float(own.affected_events),
+        }
+    else:
+        verb = "had events from that version" if exposure else "hit the error"
+        finding = (
+            f"{_where(name, scope, key)}: {own.affected_sessions} of {own.sessions} sessions since "
+            f"its first matching event {_day(own.started_at)} {verb} ({_pct(own.share)}); "
+        )
+        if own.baseline_sessions:
+            finding += _before_clause(
+                pack.since,
+                own.started_at,
+                f"{own.baseline_affected_sessions} of {own.baseline_sessions} "
+                f"({_pct(own.baseline_share)})",
+            )
+        else:
+            finding += "no sessions before it in the window"
+        finding += f"; {own.affected_persons} persons, {own.affected_events} events"
+        figures = {
+            "affected_sessions": float(own.affected_sessions),
+            "sessions": float(own.sessions),
+            "affected_persons": float(own.affected_persons),
+            "events": float(own.affected_events),
+        }
+        if own.share is not None:
+            figures["share"] = own.share
+    return [
+        _Draft(
+            "customer_impact",
+            SourceKind.HOGQL,
+            own.hogql,
+            finding,
+            pipe_table(own.columns, own.rows),
+            figures=figures,
+            private_terms=_org_terms([(name, key)]),
+            live=_live(scope.backend),
         )
     ]
 
@@ -612,6 +841,8 @@ async def _warning_drafts(backends: Backends, pack: EvidencePack) -> list[_Draft
             finding,
             pipe_table(answer.columns, answer.results),
             figures={"ingestion_warnings": total},
+            public=finding,
+            live=_live(backends.hogql),
         )
     ]
 
@@ -631,6 +862,51 @@ def docs_query_for(signals: Signals, documented: DocumentedBehaviour | None) -> 
     return " ".join(parts)[:300]
 
 
+EXPECTATION = re.compile(
+    r"\b(?:should|will|by default|automatically|always|"
+    r"(?:is|are) (?:captured|recorded|sent|shown|masked|set|stored|created|merged|evaluated))\b",
+    re.IGNORECASE,
+)
+"""Words of a docs sentence that states what should happen."""
+
+
+def expected_sentence(snippet: str) -> str | None:
+    """The first whole sentence of a docs snippet that states the expected behaviour."""
+    text = " ".join(snippet.split())
+    sentences = re.split(r"(?<=[.!?])\s+", text)
+    if text.startswith("…"):
+        sentences = sentences[1:]
+    for sentence in sentences:
+        sentence = sentence.strip().rstrip("…").strip()
+        whole = sentence[:1].isupper() and sentence.endswith((".", "!"))
+        if whole and 20 <= len(sentence) <= 300 and EXPECTATION.search(sentence):
+            return sentence
+    return None
+
+
+def about_problem(hit: DocHit, signals: Signals, route: str | None) -> bool:
+    """Whether a docs section is about the ticket's problem.
+
+    A section that names the ticket's error or one of its versions is. For a regression
+    or a typed error nothing else is: a page that explains configuration causes of the
+    same symptom is not about a broken release. Otherwise a section in the ticket's
+    product area is.
+    """
+    text = f"{hit.title} {hit.breadcrumb} {hit.snippet}".lower()
+    phrases = {
+        p.lower()
+        for e in signals.errors
+        for p in (e.key_phrase, *e.search_phrases)
+        if p and len(p) >= 6
+    }
+    versions = {v for v in signals.versions if re.fullmatch(r"v?\d+(?:\.\d+){2}", v)}
+    if any(p in text for p in phrases) or any(v in text for v in versions):
+        return True
+    if _is_regression(signals):
+        return False
+    return route is None or hit.route == route
+
+
 async def _docs_drafts(
     backends: Backends, pack: EvidencePack, signals: Signals, route: str | None
 ) -> list[_Draft]:
@@ -640,31 +916,43 @@ async def _docs_drafts(
     )
     if route and pack.documented is None:
         hits.sort(key=lambda h: (h.route != route,))
-    pack.docs = hits[:3]
-    if not hits:
-        return [_Draft("docs", SourceKind.DOCS, query, "No docs section matched the symptom")]
-    top = hits[0]
+    relevant = (
+        hits
+        if pack.documented is not None
+        else [h for h in hits if about_problem(h, signals, route)]
+    )
+    pack.docs = relevant[:3]
     result = "\n".join(f"{h.breadcrumb} — {h.url}\n  {h.snippet}" for h in hits[:3])
-    drafts = [
-        _Draft(
-            "docs",
-            SourceKind.DOCS,
-            query,
-            f"Docs: {top.breadcrumb} — {' '.join(top.snippet.split())[:180]}",
-            result,
-            url=top.url,
+    if not hits:
+        finding = "No docs section matched the symptom"
+        return [_Draft("docs", SourceKind.DOCS, query, finding, public=finding)]
+    if not relevant:
+        finding = (
+            f"No docs section is about this problem: none of the {len(hits)} sections found "
+            "names the error or the version"
+            if _is_regression(signals)
+            else f"No docs section is about this problem: none of the {len(hits)} sections "
+            "found is in its product area"
         )
-    ]
+        return [_Draft("docs", SourceKind.DOCS, query, finding, result, public=finding)]
+    top = relevant[0]
+    pack.expected = expected_sentence(top.snippet)
+    finding = f"Docs: {top.breadcrumb} — {' '.join(top.snippet.split())[:180]}"
+    drafts = [_Draft("docs", SourceKind.DOCS, query, finding, result, url=top.url, public=finding)]
     if pack.documented is not None:
+        finding = (
+            f"Documented behaviour: {pack.documented.explanation} Resolution: "
+            f"{pack.documented.resolution}"
+        )
         drafts.append(
             _Draft(
                 "documented",
                 SourceKind.DOCS,
                 query,
-                f"Documented behaviour: {pack.documented.explanation} Resolution: "
-                f"{pack.documented.resolution}",
+                finding,
                 result,
                 url=top.url,
+                public=f"Documented behaviour: {pack.documented.explanation}",
             )
         )
     return drafts
@@ -702,6 +990,8 @@ async def _known_drafts(
             finding,
             "\n".join(lines) or "no results",
             url=url,
+            public=finding,
+            live=not isinstance(backends.issues, LocalIssues),
         )
     ]
 
@@ -745,10 +1035,10 @@ async def _incident_drafts(backends: Backends, pack: EvidencePack) -> list[_Draf
     found = await backends.incidents.incidents(pack.since, pack.until)
     pack.incidents = found
     query = f"PostHog status incidents between {_day(pack.since)} and {_day(pack.until)}"
+    live = not isinstance(backends.incidents, StaticIncidents)
     if not found:
-        return [
-            _Draft("incidents", SourceKind.INCIDENT, query, "No PostHog incident in the window")
-        ]
+        finding = "No PostHog incident in the window"
+        return [_Draft("incidents", SourceKind.INCIDENT, query, finding, public=finding, live=live)]
     lines = [
         f"{i.name} [{i.impact}] {_day(i.started_at)} to "
         f"{_day(i.resolved_at) if i.resolved_at else 'ongoing'}; components: "
@@ -757,15 +1047,20 @@ async def _incident_drafts(backends: Backends, pack: EvidencePack) -> list[_Draf
     ]
     lead = found[0]
     ended = _day(lead.resolved_at) if lead.resolved_at else "ongoing"
+    finding = (
+        f"{len(found)} PostHog incident(s) in the window; latest: {lead.name} "
+        f"({_day(lead.started_at)} to {ended})"
+    )
     return [
         _Draft(
             "incidents",
             SourceKind.INCIDENT,
             query,
-            f"{len(found)} PostHog incident(s) in the window; latest: {lead.name} "
-            f"({_day(lead.started_at)} to {ended})",
+            finding,
             "\n".join(lines),
             url=lead.url,
+            public=finding,
+            live=live,
         )
     ]
 
@@ -950,7 +1245,7 @@ async def gather(
 
     drafts = [d for found in results.values() for d in found] + [_ticket_draft(ticket, signals)]
     drafts.sort(key=lambda d: ROLES.index(d.role))
-    collected = datetime.now(UTC)
+    wall = datetime.now(UTC)
     for number, draft in enumerate(drafts, start=1):
         evidence_id = f"E{number}"
         pack.roles.setdefault(draft.role, evidence_id)
@@ -961,11 +1256,13 @@ async def gather(
                 query=draft.query,
                 result=draft.result,
                 finding=draft.finding,
-                collected_at=collected,
+                collected_at=wall if draft.live else until,
                 status=draft.status,
                 url=draft.url,
                 figures=draft.figures or {},
                 private_terms=draft.private_terms or [],
+                public_finding=draft.public,
+                live=draft.live,
             )
         )
     return pack
@@ -990,11 +1287,19 @@ class EvidenceLog:
 
     The pre-fetched pack comes first; every tool result the session produces is appended
     with the next id, so whatever a draft cites exists. Safe to use from several threads.
+
+    New rows are stamped with the escalation's clock: ``clock`` when given, else the time
+    the pre-fetched rows were read on (an embedded world's clock); only when there is no
+    such clock (live backends) with the wall clock, marked ``live``.
     """
 
-    def __init__(self, items: list[Evidence] | None = None) -> None:
+    def __init__(
+        self, items: list[Evidence] | None = None, *, clock: datetime | None = None
+    ) -> None:
         self._items: list[Evidence] = list(items or [])
         self._lock = threading.Lock()
+        fixed = [e.collected_at for e in self._items if not e.live]
+        self._clock = clock or (fixed[0] if fixed else None)
 
     @property
     def items(self) -> list[Evidence]:
@@ -1027,11 +1332,12 @@ class EvidenceLog:
                 query=query,
                 result=result,
                 finding=finding,
-                collected_at=datetime.now(UTC),
+                collected_at=self._clock or datetime.now(UTC),
                 status=status,
                 url=url,
                 figures=figures or {},
                 private_terms=private_terms or [],
+                live=self._clock is None,
             )
             self._items.append(item)
             return item

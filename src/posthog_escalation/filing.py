@@ -55,6 +55,7 @@ from .errors import (
 )
 from .models import Escalation, Severity
 from .playbook import Playbook, default_playbook
+from .public import public_title
 from .redact import redactor_for
 from .render import Redactor as RedactorFn
 from .render import render_markdown
@@ -174,7 +175,7 @@ def plan_filing(
     route = playbook.route(escalation.routing.route)
     repo = escalation.affected_repo
     key = key or ""
-    title = _clip(" ".join(redactor(escalation.summary).split()), MAX_TITLE, "…")
+    title = _clip(" ".join(redactor(public_title(escalation)).split()), MAX_TITLE, "…")
     public = render_markdown(escalation, "public", redactor=redactor).rstrip()
     footer = (
         "\n\n---\n<sub>Filed by support with posthog-escalation. Customer details are "

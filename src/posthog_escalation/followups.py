@@ -8,7 +8,10 @@ Business-day cadences skip weekends.
 
 Every function here is one store transaction: it reads the escalation, checks the
 operation fits its status, writes the change, appends to the log and recomputes the
-schedule, so two processes recording at once never lose an update.
+schedule, so two processes recording at once never lose an update. Each also updates the
+sections of the escalation it makes stale (the follow-up plan, what the customer was
+told, the workaround and depth, the asks, the close/downgrade criteria) and re-renders
+both flavours.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from .errors import InputError, StateError
-from .models import Escalation, FollowUpPlan, Severity
+from .models import AskKind, Depth, Dimension, Escalation, FollowUpPlan, Severity
 from .playbook import CloseCriterion, FollowUpCadence, Playbook, default_playbook
 from .redact import redactor_for
 from .render import render_markdown
@@ -32,6 +35,9 @@ from .store import (
     schedule_after,
     utc,
 )
+
+WORKAROUND_CRITERIA = frozenset({"workaround-unblocks", "support-can-fix"})
+"""Criteria that mean the customer now has a way forward: the workaround is the note."""
 
 FollowupKind = Literal["team", "customer"]
 UpdateKind = Literal["team", "customer", "both"]
@@ -193,6 +199,46 @@ def _require_text(value: str, what: str) -> str:
     return text
 
 
+def _rendered(
+    stored: StoredEscalation, escalation: Escalation, extra_secrets: tuple[str, ...]
+) -> dict[str, object]:
+    """Both flavours of ``escalation``, redacted with the stored ticket's names."""
+    redactor = redactor_for(stored.ticket, extra_secrets, keep_project_ids=False)
+    return {
+        "escalation": escalation,
+        "internal_markdown": render_markdown(escalation, "internal"),
+        "public_markdown": render_markdown(escalation, "public", redactor=redactor),
+    }
+
+
+def _plan(escalation: Escalation, schedule: Schedule) -> FollowUpPlan:
+    plan = escalation.follow_up
+    return plan.model_copy(
+        update={
+            "next_team_check": schedule.team_due or plan.next_team_check,
+            "next_customer_update": schedule.customer_due or plan.next_customer_update,
+        }
+    )
+
+
+def _updated(
+    escalation: Escalation, schedule: Schedule, note: str, now: datetime, kind: UpdateKind
+) -> Escalation:
+    """The escalation after a follow-up: the plan's next times, and what the customer
+    knows and expects when it was a customer update."""
+    update: dict[str, object] = {"follow_up": _plan(escalation, schedule)}
+    if kind != "team":
+        due = schedule.customer_due or escalation.follow_up.next_customer_update
+        cadence = escalation.follow_up.customer_cadence
+        update["communication"] = escalation.communication.model_copy(
+            update={
+                "knows": f'Support told them on {now:%Y-%m-%d %H:%M} UTC: "{note}"',
+                "expects": f"An update by {due:%Y-%m-%d %H:%M} UTC ({cadence})",
+            }
+        )
+    return escalation.model_copy(update=update)
+
+
 def record_update(
     store: EscalationStore,
     escalation_id: str,
@@ -201,8 +247,13 @@ def record_update(
     *,
     kind: UpdateKind = "team",
     playbook: Playbook | None = None,
+    extra_secrets: tuple[str, ...] = (),
 ) -> StoredEscalation:
     """Record a follow-up and restart its clock from ``now``.
+
+    The escalation's follow-up plan gets the new times; after a customer update, "Customer
+    knows" quotes the note and "Customer expects" the next update. Both flavours are
+    re-rendered.
 
     Args:
         store: The escalation store.
@@ -212,6 +263,7 @@ def record_update(
         kind: ``team`` (a check with the receiving team), ``customer`` (an update sent to
             the customer) or ``both``; only those clocks restart.
         playbook: The playbook whose cadence applies.
+        extra_secrets: Exact values to redact from the public flavour too.
 
     Raises:
         NotFoundError: No such escalation.
@@ -235,7 +287,14 @@ def record_update(
             ),
         )
         status = Status.FOLLOWING_UP if stored.status is Status.FILED else stored.status
-        tx.update(stored.id, now, status=status, schedule=schedule)
+        escalation = _updated(stored.escalation, schedule, text, now, kind)
+        tx.update(
+            stored.id,
+            now,
+            status=status,
+            schedule=schedule,
+            **_rendered(stored, escalation, extra_secrets),
+        )
         tx.log(
             stored.id,
             f"update_{kind}",
@@ -254,11 +313,15 @@ def close(
     *,
     note: str = "",
     playbook: Playbook | None = None,
+    extra_secrets: tuple[str, ...] = (),
 ) -> CloseResult:
     """Close an escalation for one of the playbook's close criteria.
 
-    Returns the closed escalation and the playbook's closing steps (tell the team, record
-    the outcome on the ticket, tell the customer, write down what was learned).
+    The follow-up plan says it is closed, when and why (no more follow-ups); a criterion
+    that gives the customer a way forward fills in the workaround. Both flavours are
+    re-rendered. Returns the closed escalation and the playbook's closing steps (tell the
+    team, record the outcome on the ticket, tell the customer, write down what was
+    learned).
 
     Raises:
         PlaybookError: ``reason`` is not a close criterion id (the message lists them).
@@ -269,8 +332,23 @@ def close(
     now = utc(now)
     with store.transaction() as tx:
         stored = _open(tx, escalation_id, "closed again")
-        tx.update(stored.id, now, status=Status.CLOSED, schedule=Schedule(), closed_at=now)
         detail = criterion.text + (f" — {' '.join(note.split())}" if note.strip() else "")
+        escalation = _with_workaround(stored.escalation, criterion, note, now)
+        escalation = escalation.model_copy(
+            update={
+                "follow_up": escalation.follow_up.model_copy(
+                    update={"closed_at": now, "closed_reason": detail}
+                )
+            }
+        )
+        tx.update(
+            stored.id,
+            now,
+            status=Status.CLOSED,
+            schedule=Schedule(),
+            closed_at=now,
+            **_rendered(stored, escalation, extra_secrets),
+        )
         tx.log(
             stored.id,
             "closed",
@@ -303,13 +381,17 @@ def downgrade(
     note: str = "",
     playbook: Playbook | None = None,
     extra_secrets: tuple[str, ...] = (),
-    keep_project_ids: bool = True,
+    keep_project_ids: bool = False,
 ) -> StoredEscalation:
     """Lower an escalation's severity for one of the playbook's downgrade criteria.
 
-    The escalation's severity, rationale and follow-up plan change, both markdown
-    flavours are re-rendered, and both follow-up clocks restart from ``now`` at the new
-    severity's cadence.
+    The escalation's severity, rationale and follow-up plan change; a criterion that gives
+    the customer a way forward (``workaround-unblocks``, ``support-can-fix``) makes the
+    note the workaround, the depth "inconvenienced" and drops the ask for workaround
+    guidance; the downgrade criteria the new severity has met are dropped; what the
+    customer expects moves to the new cadence. Both markdown flavours are re-rendered,
+    and both follow-up clocks restart from ``now`` at the new severity's cadence.
+    ``keep_project_ids`` is ignored: the public copy never holds a project id.
 
     Raises:
         PlaybookError: ``reason`` is not a downgrade criterion id.
@@ -332,17 +414,14 @@ def downgrade(
         cadence = playbook.cadence(target)
         schedule = schedule_after(now, cadence.team, cadence.customer)
         escalation = _downgraded(
-            stored.escalation, target, current, criterion, note, cadence, schedule
+            stored.escalation, target, current, criterion, note, cadence, schedule, now
         )
-        redactor = redactor_for(stored.ticket, extra_secrets, keep_project_ids=keep_project_ids)
         tx.update(
             stored.id,
             now,
             status=Status.DOWNGRADED,
-            escalation=escalation,
-            internal_markdown=render_markdown(escalation, "internal"),
-            public_markdown=render_markdown(escalation, "public", redactor=redactor),
             schedule=schedule,
+            **_rendered(stored, escalation, extra_secrets),
         )
         detail = f"{current.value} -> {target.value}: {criterion.text}"
         if note.strip():
@@ -357,6 +436,30 @@ def downgrade(
         return tx.get(stored.id)
 
 
+def _with_workaround(
+    escalation: Escalation, criterion: CloseCriterion, note: str, now: datetime
+) -> Escalation:
+    """When ``criterion`` means the customer has a way forward, the note becomes the
+    workaround: Impact's workaround, the depth and the Depth statement say so, and the ask
+    for workaround guidance is done."""
+    if criterion.id not in WORKAROUND_CRITERIA:
+        return escalation
+    said = " ".join(note.split()) or criterion.text
+    workaround = f"{said} (recorded {now:%Y-%m-%d})"
+    depth = escalation.dimensions.depth
+    statement = f"Inconvenienced since {now:%Y-%m-%d}: {said}; before that: {depth.statement}"
+    return escalation.model_copy(
+        update={
+            "impact": escalation.impact.model_copy(update={"workaround": workaround}),
+            "assessment": escalation.assessment.model_copy(update={"depth": Depth.INCONVENIENCED}),
+            "dimensions": escalation.dimensions.model_copy(
+                update={"depth": Dimension(statement=statement, evidence=depth.evidence)}
+            ),
+            "asks": [a for a in escalation.asks if a.kind is not AskKind.PROVIDE_WORKAROUND],
+        }
+    )
+
+
 def _downgraded(
     escalation: Escalation,
     target: Severity,
@@ -365,6 +468,7 @@ def _downgraded(
     note: str,
     cadence: FollowUpCadence,
     schedule: Schedule,
+    now: datetime,
 ) -> Escalation:
     reason = criterion.text.rstrip(".")
     rationale = f"downgraded from {current.value}: {reason[:1].lower()}{reason[1:]}"
@@ -376,6 +480,21 @@ def _downgraded(
         next_team_check=schedule.team_due or escalation.follow_up.next_team_check,
         next_customer_update=schedule.customer_due or escalation.follow_up.next_customer_update,
     )
+    escalation = _with_workaround(escalation, criterion, note, now)
+    met = tuple(f"Downgrade to {s.value} " for s in Severity if s.rank >= target.rank)
+    criteria = [c for c in escalation.close_criteria if not c.startswith(met)]
+    communication = escalation.communication.model_copy(
+        update={
+            "expects": f"An update by {plan.next_customer_update:%Y-%m-%d %H:%M} UTC "
+            f"({cadence.customer}, after the downgrade to {target.value})"
+        }
+    )
     return escalation.model_copy(
-        update={"severity": target, "severity_rationale": rationale, "follow_up": plan}
+        update={
+            "severity": target,
+            "severity_rationale": rationale,
+            "follow_up": plan,
+            "close_criteria": criteria,
+            "communication": communication,
+        }
     )

@@ -183,6 +183,12 @@ class Evidence(Model):
         figures: Named numbers taken from the result (e.g. ``affected_orgs``).
         private_terms: Identifying names and keys in this item (other customers'
             organizations, people) that the public flavour must replace.
+        public_finding: The finding as written for a public issue (no names, no business
+            data, no ticket text), or None when the row has nothing public: only rows
+            with one appear in the public flavour.
+        live: True when a real backend answered at ``collected_at`` (wall-clock time);
+            False when the row was read on the escalation's own clock (an embedded world,
+            a snapshot, the ticket).
     """
 
     id: str
@@ -198,6 +204,15 @@ class Evidence(Model):
         default_factory=list,
         description="Names and keys of organizations or people in this item, replaced in the "
         "public flavour",
+    )
+    public_finding: str | None = Field(
+        default=None,
+        description="The finding written for a public issue; None keeps the row internal",
+    )
+    live: bool = Field(
+        default=False,
+        description="A real backend answered at collected_at (wall clock), not the "
+        "escalation's clock",
     )
 
     @field_validator("id")
@@ -215,10 +230,10 @@ class Evidence(Model):
             return value[:MAX_RAW_RESULT] + f"\n… [{cut} more characters cut]"
         return value
 
-    @field_validator("finding")
+    @field_validator("finding", "public_finding")
     @classmethod
-    def _one_line(cls, value: str) -> str:
-        return " ".join(value.split())
+    def _one_line(cls, value: str | None) -> str | None:
+        return " ".join(value.split()) if value is not None else None
 
 
 class BlastRadius(StrEnum):
@@ -307,10 +322,18 @@ class SdkVersion(Model):
 
 
 class Environment(Model):
-    """Where the problem happens."""
+    """Where the problem happens.
+
+    ``platform`` is the kind of app (web, ios, android, backend, ...); the operating
+    systems, browsers, frameworks and runtimes are listed apart when known.
+    """
 
     sdks: list[SdkVersion] = Field(default_factory=list)
     platform: str = "unknown"
+    os: list[str] = Field(default_factory=list, description="Operating systems, e.g. iOS 18")
+    browsers: list[str] = Field(default_factory=list, description="Browsers, e.g. Safari 18.1")
+    frameworks: list[str] = Field(default_factory=list, description="e.g. Next.js, Django")
+    runtimes: list[str] = Field(default_factory=list, description="e.g. Node 20, Python 3.12")
     region: Region = Region.UNKNOWN
 
 
@@ -334,6 +357,13 @@ class Reproduction(Model):
     conditions: str | None = Field(default=None, description="The specific conditions, if any")
     missing: list[str] = Field(
         default_factory=list, description="Facts still missing, to ask the customer for"
+    )
+    error: str | None = Field(default=None, description="The error as it shows, verbatim")
+    works_on: str | None = Field(
+        default=None, description="The last version that worked, e.g. posthog-js 1.200.3"
+    )
+    symptoms: list[str] = Field(
+        default_factory=list, description="What is seen, in the playbook's words: blank, crash"
     )
 
 
@@ -439,12 +469,42 @@ class Cadence(Model):
 
 
 class FollowUpPlan(Model):
-    """When the team and the customer next hear about it."""
+    """When the team and the customer next hear about it (nothing more once closed)."""
 
     team_cadence: Cadence
     customer_cadence: Cadence
     next_team_check: datetime
     next_customer_update: datetime
+    closed_at: datetime | None = None
+    closed_reason: str = ""
+
+
+class DailyCounts(Model):
+    """The daily counts behind the trend, from before the problem started, for a chart.
+
+    Attributes:
+        evidence: The evidence id the counts come from.
+        what: What is counted, e.g. ``events matching the error``.
+        days: UTC days, oldest first, without gaps.
+        counts: The count of each day (0 on days without any).
+        start: The first bad day, marked on the chart.
+        start_label: What marks it, e.g. ``first seen`` or ``posthog-js 1.201.0``.
+        trend: The trend in words, by the stated test.
+    """
+
+    evidence: str
+    what: str
+    days: list[date]
+    counts: list[int]
+    start: date | None = None
+    start_label: str = "first seen"
+    trend: str = ""
+
+    @model_validator(mode="after")
+    def _aligned(self) -> DailyCounts:
+        if len(self.days) != len(self.counts):
+            raise ValueError("days and counts must have the same length")
+        return self
 
 
 Recommendation = Literal["escalate", "resolve_in_support"]
@@ -474,6 +534,9 @@ class Escalation(Model):
     routing: Routing
     follow_up: FollowUpPlan
     close_criteria: list[str] = Field(default_factory=list)
+    daily: DailyCounts | None = Field(
+        default=None, description="The daily counts since before the start, for the chart"
+    )
 
     def evidence_by_id(self) -> dict[str, Evidence]:
         """Evidence items keyed by id."""

@@ -1,12 +1,14 @@
 """Render an :class:`~posthog_escalation.models.Escalation` as markdown in the template.
 
 The first part is the skill's template, heading for heading and label for label; the
-sections the template leaves implicit (the five dimensions, routing, follow-ups,
-close/downgrade criteria, the queries behind the evidence) follow it.
+sections the template leaves implicit (the five dimensions with the daily counts as a
+chart, routing, follow-ups, close/downgrade criteria, the queries behind the evidence)
+follow it. Every number in Impact and the dimensions shows the evidence id it comes from.
 
-Two flavours: ``internal`` (everything) and ``public`` (for anything that leaves the
-machine: every text passes through a redactor, and business-confidential fields such as
-revenue and churn risk are withheld).
+Two flavours: ``internal`` (everything, for support and the receiving team) and
+``public`` (the body of a public GitHub issue). The public flavour is not this text with
+words removed: :mod:`~posthog_escalation.public` writes it from an allow-list of fields,
+and a redactor then runs over it as a second line of defence.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from .models import Escalation, Evidence, IssueRef, Reproduction, SourceKind
+from .lint import inline_citations
+from .models import DailyCounts, Escalation, Evidence, IssueRef, Reproduction
 
 Flavour = Literal["internal", "public"]
 Redactor = Callable[[str], str]
@@ -35,11 +38,6 @@ EXTRA_HEADINGS = (
     "### Close or downgrade when",
     "### Evidence details",
 )
-WITHHELD = "withheld from the public version (see the internal escalation)"
-WITHHELD_TICKET = "customer details from the ticket, " + WITHHELD
-PRIVATE_RESULTS = frozenset({SourceKind.HOGQL, SourceKind.CODEBASE})
-"""Sources whose raw results hold customer data: the public flavour shows their query and
-finding but not the rows."""
 DIMENSION_LABELS = {
     "breadth": "Breadth",
     "depth": "Depth",
@@ -71,9 +69,9 @@ def _issue_list(refs: list[IssueRef], empty: str) -> str:
     return "".join(f"\n  - {_issue_line(r)}" for r in refs)
 
 
-def _evidence_row(item: Evidence, public: bool) -> str:
+def _evidence_row(item: Evidence) -> str:
     source = item.source.label
-    finding = WITHHELD_TICKET if public and item.source is SourceKind.TICKET else item.finding
+    finding = item.finding
     if item.status != "ok":
         finding = f"{item.status.upper()}: {finding}"
     if item.url:
@@ -81,15 +79,26 @@ def _evidence_row(item: Evidence, public: bool) -> str:
     return f"| {item.id} | {source} | {_cell(finding)} |"
 
 
-def _environment(repro: Reproduction) -> list[str]:
+def environment_lines(repro: Reproduction) -> list[str]:
+    """SDK, platform, then OS, browser, framework and runtime each on its own line when
+    known, then the region."""
     env = repro.environment
     sdks = ", ".join(str(s) for s in env.sdks) or "unknown — ask the customer"
-    return [
-        "**Environment:**",
-        f"- SDK: {sdks}",
-        f"- Platform: {env.platform}",
-        f"- PostHog region: {env.region.value}",
-    ]
+    lines = [f"- SDK: {sdks}", f"- Platform: {env.platform}"]
+    for label, values in (
+        ("OS", env.os),
+        ("Browser", env.browsers),
+        ("Framework", env.frameworks),
+        ("Runtime", env.runtimes),
+    ):
+        if values:
+            lines.append(f"- {label}: {', '.join(values)}")
+    lines.append(f"- PostHog region: {env.region.value}")
+    return lines
+
+
+def _environment(repro: Reproduction) -> list[str]:
+    return ["**Environment:**", *environment_lines(repro)]
 
 
 def _reproduction(repro: Reproduction) -> list[str]:
@@ -112,17 +121,49 @@ def _reproduction(repro: Reproduction) -> list[str]:
     return lines
 
 
-def _details(items: list[Evidence], public: bool) -> list[str]:
+def collected(item: Evidence) -> str:
+    """When a row was collected: the escalation's clock, or the wall clock of a live
+    backend, said as such."""
+    when = f"{item.collected_at:%Y-%m-%d %H:%M} UTC"
+    return f"collected live at {when}" if item.live else when
+
+
+def chart_lines(daily: DailyCounts) -> list[str]:
+    """The daily counts as a Mermaid ``xychart-beta`` bar chart (GitHub renders it), the
+    first bad day marked on the x axis, and a caption saying what it shows."""
+    labels = []
+    for day in daily.days:
+        label = f"{day:%m-%d}"
+        if daily.start == day:
+            label += " start"
+        labels.append(f'"{label}"')
+    top = max(daily.counts, default=0)
+    lines = [
+        "```mermaid",
+        "xychart-beta",
+        f'    title "{daily.what.capitalize()} per day ({daily.evidence})"',
+        f"    x-axis [{', '.join(labels)}]",
+        f'    y-axis "per day" 0 --> {max(top, 1)}',
+        f"    bar [{', '.join(str(c) for c in daily.counts)}]",
+        "```",
+    ]
+    caption = f"Daily counts from {daily.evidence}, UTC days"
+    if daily.start is not None:
+        caption += f"; the problem starts {daily.start:%Y-%m-%d} ({daily.start_label})"
+    elif daily.start_label:
+        caption += f"; {daily.start_label}"
+    caption += "; the first and last days may be partial"
+    if daily.trend:
+        caption += f". Trend: {daily.trend}"
+    return [*lines, "", f"*{caption}.*"]
+
+
+def _details(items: list[Evidence]) -> list[str]:
     lines = ["### Evidence details"]
     for item in items:
-        if public and item.source is SourceKind.TICKET:
-            lines += ["", f"**{item.id}** ({item.source.label}): {WITHHELD}"]
-            continue
-        if public and item.source in PRIVATE_RESULTS:
-            item = item.model_copy(update={"result": ""})
         lines += [
             "",
-            f"**{item.id}** ({item.source.label}, {item.collected_at:%Y-%m-%d %H:%M} UTC)",
+            f"**{item.id}** ({item.source.label}, {collected(item)})",
             "",
             "```" + ("sql" if item.source.value == "hogql" else "text"),
             item.query,
@@ -132,6 +173,29 @@ def _details(items: list[Evidence], public: bool) -> list[str]:
             lines += ["", "<details><summary>Result</summary>", "", "```text", item.result]
             lines += ["```", "", "</details>"]
     return lines
+
+
+def _with_cites(text: str, ids: list[str]) -> str:
+    """``text`` with the ids it cites shown: the ones not already cited inline."""
+    shown = set(inline_citations(text))
+    rest = [i for i in ids if i not in shown]
+    return f"{text}{_cites(rest)}"
+
+
+def _follow_up(e: Escalation) -> list[str]:
+    f = e.follow_up
+    if f.closed_at is not None:
+        reason = f": {f.closed_reason}" if f.closed_reason else ""
+        return [
+            "### Follow-up plan",
+            f"- **Closed** {f.closed_at:%Y-%m-%d %H:%M} UTC{reason}; no further follow-ups",
+        ]
+    return [
+        "### Follow-up plan",
+        f"- **Team:** {f.team_cadence}; next check {f.next_team_check:%Y-%m-%d %H:%M} UTC",
+        f"- **Customer:** {f.customer_cadence}; next update "
+        f"{f.next_customer_update:%Y-%m-%d %H:%M} UTC",
+    ]
 
 
 def render_markdown(
@@ -144,24 +208,27 @@ def render_markdown(
 
     Args:
         escalation: What to render.
-        flavour: ``internal`` for the full text, ``public`` for a redacted copy.
-        redactor: Applied to the whole public text. When omitted, the public flavour
-            uses a pattern redactor (secrets, emails, ...); pass one built from the ticket
-            to also replace the customer's names. The evidence's ``private_terms`` (other
-            organizations in the data) are always replaced, and the raw rows of HogQL
-            results are left out.
+        flavour: ``internal`` for the full text, ``public`` for the public issue body
+            (:func:`~posthog_escalation.public.render_public`).
+        redactor: For the public flavour, applied over the whole text as a second line of
+            defence. When omitted a pattern redactor is used; pass one built from the
+            ticket so the customer's names are replaced too.
     """
+    if flavour == "public":
+        from .public import render_public
+
+        return render_public(escalation, redactor=redactor)
     e = escalation
-    public = flavour == "public"
     workaround = f"exists — {e.impact.workaround}" if e.impact.workaround else "none available"
     severity = e.severity.value
-    if e.severity_rationale and not public:
+    if e.severity_rationale:
         severity = f"{severity} — {e.severity_rationale}"
     lines = [f"## ESCALATION: {e.summary}", ""]
     if e.recommendation == "resolve_in_support":
         reason = e.recommendation_reason or "the evidence points to configuration"
         lines += [f"> **Recommendation: resolve in support.** {reason}", ""]
     terms = "; ".join(f"`{t}`" for t in e.known_issues.search_terms)
+    impact_cites = [] if inline_citations(e.impact.who) else e.impact.evidence
     lines += [
         f"**Severity:** {severity}",
         f"**Product area:** {e.product_area}",
@@ -169,7 +236,7 @@ def render_markdown(
         f"**Date:** {e.date.isoformat()}",
         "",
         "### Impact",
-        f"- **Who:** {e.impact.who}",
+        f"- **Who:** {e.impact.who}{_cites(impact_cites)}",
         f"- **What they can't do:** {e.impact.cannot_do}",
         f"- **Blast radius:** {e.impact.blast_radius.value}",
         f"- **Workaround:** {workaround}",
@@ -177,7 +244,7 @@ def render_markdown(
         "### Evidence gathered",
         "| # | Source | Finding |",
         "|---|--------|---------|",
-        *[_evidence_row(item, public) for item in e.evidence],
+        *[_evidence_row(item) for item in e.evidence],
         "",
         *_reproduction(e.reproduction),
         "",
@@ -196,12 +263,12 @@ def render_markdown(
     churn = e.communication.churn_risk
     if e.communication.churn_reason:
         churn = f"{churn} — {e.communication.churn_reason}"
-    lines += [f"- **Churn risk:** {WITHHELD if public else churn}", "", "### Quantification"]
+    lines += [f"- **Churn risk:** {churn}", "", "### Quantification"]
     for name, dim in e.dimensions.items():
-        statement = WITHHELD if public and name == "revenue_signal" else dim.statement
-        lines.append(f"- **{DIMENSION_LABELS[name]}:** {statement}{_cites(dim.evidence)}")
+        lines.append(f"- **{DIMENSION_LABELS[name]}:** {_with_cites(dim.statement, dim.evidence)}")
+    if e.daily is not None:
+        lines += ["", *chart_lines(e.daily)]
     r = e.routing
-    f = e.follow_up
     lines += [
         "",
         "### Routing",
@@ -212,28 +279,11 @@ def render_markdown(
         "- **Context for the team:**",
         *[f"  - {item}" for item in r.context],
         "",
-        "### Follow-up plan",
-        f"- **Team:** {f.team_cadence}; next check {f.next_team_check:%Y-%m-%d %H:%M} UTC",
-        f"- **Customer:** {f.customer_cadence}; next update "
-        f"{f.next_customer_update:%Y-%m-%d %H:%M} UTC",
+        *_follow_up(e),
         "",
         "### Close or downgrade when",
         *[f"- {criterion}" for criterion in e.close_criteria],
         "",
-        *_details(e.evidence, public),
+        *_details(e.evidence),
     ]
-    text = "\n".join(lines).rstrip() + "\n"
-    if public:
-        text = _redact_public(text, e, redactor)
-    return text
-
-
-def _redact_public(text: str, escalation: Escalation, redactor: Redactor | None) -> str:
-    from .redact import Redactor as PatternRedactor
-
-    terms = list(dict.fromkeys(t for item in escalation.evidence for t in item.private_terms))
-    if isinstance(redactor, PatternRedactor):
-        redactor.orgs.extend(t for t in terms if t not in redactor.orgs)
-        return redactor(text)
-    text = PatternRedactor(orgs=terms)(text)
-    return redactor(text) if redactor is not None else text
+    return "\n".join(lines).rstrip() + "\n"

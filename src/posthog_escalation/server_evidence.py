@@ -426,7 +426,7 @@ def _impact_finding(summary: ImpactSummary) -> str:
 def _impact_answer(
     runtime: Runtime, summary: ImpactSummary, limit: int, notes: list[str]
 ) -> CallToolResult:
-    queries = impact_queries(summary.signature, summary.since, summary.until)
+    queries = impact_queries(summary.signature, summary.since, summary.until, summary.first_seen)
     by_text = {text: name for name, text in queries.items()}
     figure_queries = {f.name: by_text.get(f.hogql, "") for f in summary.figures}
     left_out: dict[str, int] = {}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,21 +11,34 @@ import pytest
 
 from posthog_escalation.backends import Backends
 from posthog_escalation.config import Settings
+from posthog_escalation.drafting.criteria import close_criteria, downgrade_criteria
+from posthog_escalation.drafting.environment import (
+    merge_versions,
+    says_reproduced,
+    split_environment,
+    still_missing,
+)
+from posthog_escalation.drafting.offline import channel_for, promised_update
 from posthog_escalation.evals.cases import load_case
 from posthog_escalation.evals.runner import run_trial
+from posthog_escalation.evidence import EvidencePack, SdkSeen
 from posthog_escalation.lint import counts_in
 from posthog_escalation.models import (
     BlastRadius,
     Escalation,
     EscalationRequest,
+    IssueRef,
+    KnownIssueMatch,
+    Message,
     Severity,
     Ticket,
     TriageReport,
 )
 from posthog_escalation.outcome import Outcome
 from posthog_escalation.pipeline import escalate
+from posthog_escalation.playbook import default_playbook
 from posthog_escalation.tools.hogql import LocalHogQL
-from posthog_escalation.understanding import Signals, extract_signals
+from posthog_escalation.understanding import Signals, VersionChange, extract_signals
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
@@ -252,3 +266,195 @@ async def test_a_posthog_side_failure_does_not_ask_for_the_customers_sdk(
     reproduction = record.escalation.reproduction
     assert reproduction.environment.sdks == []
     assert not any("SDK package" in question for question in reproduction.missing)
+
+
+# ------------------------------------------------ every sentence from a source
+
+
+async def test_the_demo_states_only_what_its_sources_hold(
+    demo_request: EscalationRequest, demo_backends: Backends, hogql_settings: Settings
+) -> None:
+    outcome = await escalate(
+        demo_request, settings=hogql_settings, backends=demo_backends, drafter="offline"
+    )
+    e = _escalation(outcome)
+    roles = {item.id: item for item in e.evidence}
+    # The ticket quotes the console error and the triage report reproduced it: no asks.
+    assert e.reproduction.missing == []
+    # What the customer knows and expects is what support's message says.
+    assert e.communication.knows == (
+        'Support told them on 2026-11-20 11:05 UTC: "Thanks Dana, we can reproduce blank '
+        "recordings in Safari 18 on 1.201.0 and are escalating to the replay team. Next "
+        'update within 24 hours."'
+    )
+    assert e.communication.expects == (
+        "An update by 2026-11-21 11:05 UTC (support promised one within 24 hours)"
+    )
+    assert e.follow_up.next_customer_update == datetime(2026, 11, 21, 11, 5, tzinfo=UTC)
+    # No docs section is about the regression, so Expected is the last version that worked.
+    assert e.reproduction.expected.startswith("It works as on posthog-js 1.200.3")
+    assert e.reproduction.works_on == "posthog-js 1.200.3"
+    env = e.reproduction.environment
+    assert (env.platform, env.browsers) == ("web", ["Safari 18.1", "Mobile Safari"])
+    assert set(env.os) == {"iOS", "Mac OS X"}
+    # No generic lines.
+    asks = " ".join(str(a) for a in e.asks)
+    assert "Suggest a workaround" not in asks
+    assert "stay on 1.200.3" in asks
+    assert e.routing.channel == "GitHub issue in PostHog/posthog-js"
+    assert not any(
+        c.startswith(("SDK:", "Platform:", "PostHog region:")) for c in e.routing.context
+    )
+    playbook_texts = {c.text for c in default_playbook().close_criteria}
+    assert not playbook_texts & set(e.close_criteria)
+    assert e.close_criteria[0].startswith(
+        "Close when PostHog/posthog-js#2874 (fix(replay): guard adoptedStyleSheets access in "
+        "Safari) is released, re-running E1's query"
+    )
+    assert e.close_criteria[1] == (
+        "Downgrade to Medium when Northwind Health's renewal on 2026-12-15 is no longer at risk"
+    )
+    # Figures since the start, a trend by the stated test, one clock.
+    assert "steady at about" in e.dimensions.breadth.statement
+    assert "growing" not in e.dimensions.breadth.statement
+    assert "none in the 8 days before" in e.dimensions.breadth.statement
+    assert e.daily is not None and e.daily.start == date(2026, 11, 14)
+    assert roles[e.daily.evidence].query.startswith("SELECT toStartOfDay(timestamp) AS day")
+    assert {item.collected_at for item in e.evidence} == {e.created_at}
+    # Every figure of Impact cites its row inline.
+    assert re.search(r"420 seats\) \[E\d+\]", e.impact.who)
+    assert re.search(r"9 organizations .*\[E1\]$", e.impact.who)
+
+
+def _sig(body: str, subject: str = "Replay broken") -> Signals:
+    return extract_signals(Ticket(id="T", subject=subject, body=body))
+
+
+def _pack(**fields: Any) -> EvidencePack:
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    return EvidencePack(since=now, until=now, **fields)
+
+
+def test_a_fact_is_asked_only_when_no_source_holds_it() -> None:
+    signals = _sig("Replays are broken. Help.")
+    ticket = Ticket(id="T", subject="Replay broken", body="Replays are broken. Help.")
+    assert set(signals.missing) >= {"sdk_version", "platform", "link", "debug_logs"}
+    assert set(still_missing(signals, ticket, None, _pack())) == set(signals.missing)
+    held = still_missing(
+        signals,
+        ticket.model_copy(
+            update={
+                "customer": ticket.customer.model_copy(update={"project_id": "12"}),
+                "messages": [Message(author_role="support", text="We reproduced it here.")],
+            }
+        ),
+        TriageReport(decision="escalate_to_engineering", platform_hints=["web"]),
+        _pack(customer_sdks=[SdkSeen(lib="web", version="1.201.0", events=3)]),
+    )
+    assert held == [m for m in signals.missing if m == "debug_logs"]
+
+
+def test_could_not_reproduce_is_not_a_reproduction() -> None:
+    assert says_reproduced(["Reproduced in Safari 18.1"])
+    assert says_reproduced(["we can reproduce blank recordings"])
+    assert not says_reproduced(["We could not reproduce it yet"])
+    assert not says_reproduced(["Unable to reproduce on Chrome"])
+
+
+def test_platform_os_and_browser_are_told_apart() -> None:
+    signals = _sig(
+        "posthog-js 1.201.0 on the website: iPhone users in Safari 18 and Next.js 14 with "
+        "Node 20 on the server."
+    )
+    triage = TriageReport(
+        decision="escalate_to_engineering", findings=["Reproduced in Safari 18.1 on iOS 18"]
+    )
+    platform, systems, browsers, frameworks, runtimes = split_environment(signals, triage, _pack())
+    assert platform == "web"
+    assert systems == ["iOS 18"]
+    assert browsers == ["Safari 18.1"]
+    assert "Next.js 14" in frameworks or "Next.js" in frameworks
+    assert runtimes == ["Node 20"]
+    assert merge_versions(["Safari 18", "Safari", "Safari 18.1", "Mobile Safari"]) == [
+        "Safari 18.1",
+        "Mobile Safari",
+    ]
+
+
+def test_a_mobile_sdk_keeps_its_platform() -> None:
+    platform, systems, *_ = split_environment(
+        _sig("posthog-ios 3.32.0 crashes on launch on iOS 17"), None, _pack()
+    )
+    assert platform == "ios" and systems == ["iOS 17"]
+
+
+def test_support_s_promise_sets_when_the_customer_expects_news() -> None:
+    sent = datetime(2026, 11, 20, 11, 5, tzinfo=UTC)
+    ticket = Ticket(
+        id="T",
+        subject="s",
+        messages=[
+            Message(author_role="support", time=sent, text="We will update you within 2 hours.")
+        ],
+    )
+    due, words = promised_update(ticket)
+    assert due == datetime(2026, 11, 20, 13, 5, tzinfo=UTC) and words == "within 2 hours"
+    quiet = ticket.model_copy(
+        update={"messages": [Message(author_role="support", time=sent, text="Looking into it.")]}
+    )
+    assert promised_update(quiet) is None
+
+
+def test_close_and_downgrade_criteria_name_this_cases_events() -> None:
+    pr = IssueRef(repo="PostHog/posthog-js", number=9, kind="pr", title="fix it")
+    text = close_criteria(
+        customer="Acme",
+        known=KnownIssueMatch(related_prs=[pr]),
+        documented=None,
+        incident=None,
+        change=None,
+        package="posthog-js",
+        check="E1",
+    )
+    assert text == (
+        "Close when PostHog/posthog-js#9 (fix it) is released, re-running E1's query finds no "
+        "new matching events after it, and Acme confirms it"
+    )
+    bare = close_criteria(
+        customer="Acme",
+        known=KnownIssueMatch(),
+        documented=None,
+        incident=None,
+        change=VersionChange(package="posthog-js", first_bad="1.2.0", quote="q"),
+        package="posthog-js",
+        check=None,
+    )
+    assert bare == "Close when a posthog-js release after 1.2.0 fixes it, Acme confirms it"
+    rules = default_playbook().severity_rules
+    revenue = next(r for r in rules if r.condition == "revenue_at_risk")
+    blocked = next(r for r in rules if r.condition == "blocked_no_workaround")
+    assert downgrade_criteria(
+        customer="Acme", severity=revenue.min_severity, rules=[revenue], renewal=date(2026, 12, 1)
+    ) == ["Downgrade to Medium when Acme's renewal on 2026-12-01 is no longer at risk"]
+    both = downgrade_criteria(
+        customer="Acme",
+        severity=Severity.HIGH,
+        rules=[revenue, blocked],
+        renewal=None,
+    )
+    assert all(c.startswith("Downgrade to Medium when") for c in both)
+    assert (
+        downgrade_criteria(customer="Acme", severity=Severity.MEDIUM, rules=[], renewal=None) == []
+    )
+
+
+def test_the_channel_is_the_affected_repository_not_a_list_of_choices() -> None:
+    book = default_playbook()
+    assert channel_for(book.route("session_replay"), "PostHog/posthog-ios") == (
+        "GitHub issue in PostHog/posthog-ios"
+    )
+    assert channel_for(book.route("security"), "PostHog/posthog") == book.route("security").channel
+    infra = book.route("infrastructure")
+    assert channel_for(infra, "PostHog/posthog") == (
+        "GitHub issue in PostHog/posthog (and the incident channel when live)"
+    )

@@ -11,19 +11,24 @@ from posthog_escalation.backends import Backends
 from posthog_escalation.config import Settings
 from posthog_escalation.evals.cases import EvalCase, load_case
 from posthog_escalation.evals.scoring import (
+    daily_counts_of,
     gating_checks,
     graded_scores,
     grounding,
+    leaked_private_fields,
     pass_at_k,
     pass_hat_k,
     stated_value,
+    trend_of,
 )
 from posthog_escalation.lint import Finding
 from posthog_escalation.models import (
     Dimension,
+    Evidence,
     IssueRef,
     Refusal,
     Severity,
+    SourceKind,
     TriageDecision,
 )
 from posthog_escalation.outcome import Outcome
@@ -67,6 +72,11 @@ async def test_the_demo_outcome_passes_every_gating_check(case: EvalCase, outcom
         "escalate",
         "known_issues",
         "must_not_contain",
+        "public_private_fields",
+        "figures_cited",
+        "asks_not_held",
+        "trend_matches_counts",
+        "trend",
     ]
     assert _failed(checks) == {}
 
@@ -241,3 +251,161 @@ def test_pass_at_k_is_the_chance_that_one_of_k_drawn_trials_passes() -> None:
 def test_impossible_counts_are_refused(passes: int, trials: int, k: int) -> None:
     with pytest.raises(ValueError):
         pass_hat_k(passes, trials, k)
+
+
+# ------------------------------------------------ content checks on every case
+
+
+def _public(outcome: Outcome, extra: str) -> Outcome:
+    return outcome.model_copy(update={"public_markdown": outcome.public_markdown + extra})
+
+
+@pytest.mark.parametrize(
+    ("leak", "kind"),
+    [
+        ("Northwind Health", "organization name"),
+        ("org_8f3k2", "organization id"),
+        ("an enterprise customer", "plan"),
+        ("(enterprise, 420 seats)", "seats"),
+        ("ARR $186,000", "ARR"),
+        ("before the renewal on 2026-12-15", "renewal date"),
+        ("renews December 15th", "renewal date"),
+        ("https://us.posthog.com/project/48213", "project URL"),
+        ("project 48213", "project id"),
+        ("Dana Whitfield", "person"),
+        ("Sam Okafor", "person"),
+        ("dana.whitfield@northwind-health.example", "email"),
+        ("call +1 (415) 555-0142", "phone"),
+        (
+            "we load posthog-js from the CDN snippet so we can't easily pin the old version",
+            "ticket quote",
+        ),
+    ],
+)
+async def test_a_private_value_in_the_public_copy_fails_the_check(
+    case: EvalCase, outcome: Outcome, leak: str, kind: str
+) -> None:
+    failed = _failed(gating_checks(case, _public(outcome, f"\n{leak}\n")))
+    assert failed.keys() == {"public_private_fields"} or failed.keys() >= {"public_private_fields"}
+    assert kind in failed["public_private_fields"]
+    assert leak not in failed["public_private_fields"]
+
+
+async def test_the_error_the_sdk_and_counts_may_appear_publicly(
+    case: EvalCase, outcome: Outcome
+) -> None:
+    assert outcome.escalation is not None
+    allowed = (
+        "\nTypeError: undefined is not an object (evaluating 'n.adoptedStyleSheets.length')\n"
+        "posthog-js 1.201.0, 420 events, region US, a scale problem\n"
+    )
+    assert (
+        leaked_private_fields(
+            case.request.ticket, outcome.escalation, outcome.public_markdown + allowed
+        )
+        == []
+    )
+
+
+async def test_a_number_missing_from_the_row_its_citation_names_fails(
+    outcome: Outcome, case: EvalCase
+) -> None:
+    assert outcome.escalation is not None
+    breadth = outcome.escalation.dimensions.breadth
+    wrong_row = Dimension(statement="9 organizations hit the error [E5]", evidence=breadth.evidence)
+    edited = _edit(
+        outcome,
+        dimensions=outcome.escalation.dimensions.model_copy(update={"breadth": wrong_row}),
+    )
+    failed = _failed(gating_checks(_expect(case, trend=None), edited))
+    assert failed == {"figures_cited": "not in the cited row: dimensions.breadth: 9"}
+
+
+async def test_asking_for_what_the_ticket_or_triage_holds_fails(
+    case: EvalCase, outcome: Outcome
+) -> None:
+    assert outcome.escalation is not None
+    repro = outcome.escalation.reproduction.model_copy(
+        update={
+            "missing": [
+                "Debug logs (SDK debug mode) or the console/network output",
+                "Steps to reproduce, ideally a minimal reproduction",
+                "Which SDK package and exact version are you using?",
+                "A link to the affected project, recording, insight or flag",
+            ]
+        }
+    )
+    failed = _failed(gating_checks(case, _edit(outcome, reproduction=repro)))
+    detail = failed["asks_not_held"]
+    for held in ("the error output", "a reproduction", "the SDK version", "the project link"):
+        assert held in detail
+
+
+async def test_asking_for_what_no_source_holds_passes(case: EvalCase, outcome: Outcome) -> None:
+    assert outcome.escalation is not None
+    repro = outcome.escalation.reproduction.model_copy(
+        update={"missing": ["Recording links of two affected Safari sessions"]}
+    )
+    assert "asks_not_held" not in _failed(gating_checks(case, _edit(outcome, reproduction=repro)))
+
+
+async def test_a_trend_word_the_daily_counts_contradict_fails(
+    case: EvalCase, outcome: Outcome
+) -> None:
+    assert outcome.escalation is not None
+    breadth = outcome.escalation.dimensions.breadth
+    growing = breadth.model_copy(
+        update={"statement": breadth.statement.replace("steady at about", "growing, at about")}
+    )
+    edited = _edit(
+        outcome,
+        dimensions=outcome.escalation.dimensions.model_copy(update={"breadth": growing}),
+    )
+    failed = _failed(gating_checks(case, edited))
+    assert failed["trend_matches_counts"] == (
+        "dimensions.breadth: says 'growing', the counts are steady"
+    )
+    assert failed["trend"] == "expected steady, got growing"
+
+
+async def test_a_trend_word_without_daily_counts_fails(case: EvalCase, outcome: Outcome) -> None:
+    assert outcome.escalation is not None
+    depth = Dimension(statement="Degraded and growing", evidence=["E1"])
+    edited = _edit(
+        outcome,
+        dimensions=outcome.escalation.dimensions.model_copy(update={"depth": depth}),
+    )
+    failed = _failed(gating_checks(case, edited))
+    assert failed["trend_matches_counts"] == "dimensions.depth: 'growing' cites no daily counts"
+
+
+def _per_day(rows: list[tuple[str, int]], until: str = "2026-11-20 12:00:00") -> Evidence:
+    table = "day | events\n" + "\n".join(f"{d}T00:00:00Z | {n}" for d, n in rows)
+    return Evidence(
+        id="E3",
+        source=SourceKind.HOGQL,
+        query=f"SELECT ... WHERE timestamp < toDateTime('{until}')",
+        result=table,
+        finding="per day",
+        collected_at="2026-11-20T12:00:00Z",
+    )
+
+
+def test_daily_counts_fill_gaps_and_leave_out_partial_days() -> None:
+    row = _per_day([("2026-11-14", 5), ("2026-11-15", 40), ("2026-11-17", 44), ("2026-11-20", 9)])
+    assert daily_counts_of(row) == [40, 0, 44, 0, 0]
+    midnight = _per_day([("2026-11-14", 5), ("2026-11-15", 40)], until="2026-11-17 00:00:00")
+    assert daily_counts_of(midnight) == [40, 0]
+
+
+@pytest.mark.parametrize(
+    ("counts", "word"),
+    [
+        ([164, 648, 715, 600, 607], "steady"),
+        ([100, 130, 160, 190, 220, 250], "growing"),
+        ([300, 250, 190, 150, 90, 40], "shrinking"),
+        ([10, 20, 30], "too few days"),
+    ],
+)
+def test_the_check_applies_the_stated_trend_test(counts: list[int], word: str) -> None:
+    assert trend_of(counts) == word

@@ -8,16 +8,18 @@ patterns, so instructions inside a ticket cannot change routing or severity.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from ..evidence import EvidencePack, likely_matches
+from ..evidence import EvidencePack, days_before, likely_matches
 from ..lint import rubric_floor
 from ..models import (
     Ask,
     AskKind,
     Assessment,
     BlastRadius,
+    Cadence,
     CustomerCommunication,
+    DailyCounts,
     Depth,
     Dimension,
     Dimensions,
@@ -37,9 +39,12 @@ from ..models import (
     TriageReport,
 )
 from ..playbook import Playbook, Route, add_cadence
+from ..tools.hogql import trend_phrase
 from ..tools.incidents import Incident
-from ..understanding import MISSING_FACT_QUESTIONS, Signals, sentence_with
+from ..understanding import MISSING_FACT_QUESTIONS, Signals, VersionChange, sentence_with
 from ..understanding.decide import Decision, decide, settle
+from .criteria import close_criteria, downgrade_criteria
+from .environment import split_environment, still_missing
 
 SYSTEMIC_ORGS = 10
 """At or above this many affected organizations the blast radius is systemic."""
@@ -303,6 +308,45 @@ def _detail(signals: Signals, subject: str) -> str | None:
     return None
 
 
+def _cite(ids: list[str]) -> str:
+    return f" [{', '.join(ids)}]" if ids else ""
+
+
+def _pct(share: float | None) -> str:
+    return "n/a" if share is None else f"{share:.0%}"
+
+
+def _since(pack: EvidencePack, start: datetime) -> str:
+    """``since <day>``, or ``in the window`` when it was already there when the window
+    starts (the first event in the data is then not when it started)."""
+    if days_before(pack.since, start) < 1:
+        return "in the window"
+    return f"since {start:%Y-%m-%d}"
+
+
+def _own_share(pack: EvidencePack, name: str) -> tuple[str, list[str]] | None:
+    """The customer's own share of sessions since its problem started, with the baseline,
+    as written in the customer-impact row (None when it was not measured)."""
+    own = pack.customer_impact
+    cites = pack.cite("customer_impact")
+    if own is None or own.started_at is None or not cites:
+        return None
+    when = _since(pack, own.started_at)
+    if not own.affected_sessions:
+        verb = "sent events from that version" if pack.signature_kind == "version" else "hit it"
+        return f"{own.affected_persons} persons of {name} {verb} {when}", cites
+    verb = "had events from that version" if pack.signature_kind == "version" else "hit the error"
+    text = (
+        f"{own.affected_sessions} of {own.sessions} sessions of {name} {when} {verb} "
+        f"({_pct(own.share)})"
+    )
+    if own.baseline_sessions:
+        days = days_before(pack.since, own.started_at)
+        if days >= 1:
+            text += f", {_pct(own.baseline_share)} in the {days} days before"
+    return text, cites
+
+
 def _impact(
     ticket: Ticket,
     signals: Signals,
@@ -310,31 +354,64 @@ def _impact(
     radius: BlastRadius,
     triage: TriageReport | None,
 ) -> Impact:
+    c = ticket.customer
     who = _customer_label(ticket)
-    cites = pack.cite("ticket")
+    ticket_cite = pack.cite("ticket")
+    cites: list[str] = []
+    if c.seats is not None and ticket_cite:
+        who += _cite(ticket_cite)
+        cites += ticket_cite
+    own = pack.customer_impact
+    own_cite = pack.cite("customer_impact")
+    if own is not None and own.started_at is not None and own_cite:
+        counted = (
+            f"{own.affected_sessions} sessions"
+            if own.affected_sessions
+            else f"{own.affected_events} events"
+        )
+        who += (
+            f": {own.affected_persons} persons and {counted} "
+            f"{_since(pack, own.started_at)}{_cite(own_cite)}"
+        )
+        cites += own_cite
     impact = pack.impact
-    if impact and pack.signature_kind == "exception" and impact.affected_orgs:
+    if (
+        impact
+        and pack.signature_kind == "exception"
+        and impact.cross_customer
+        and impact.affected_orgs
+        and impact.first_seen
+    ):
         hit = {o.key for o in impact.top_orgs}
         among = pack.customer_org is not None and pack.customer_org.key in hit
         orgs = f"{impact.affected_orgs} organization{'s' if impact.affected_orgs != 1 else ''}"
-        who += f", one of {orgs} hit" if among else f"; the data shows {orgs} hit"
-        who += f"; {impact.affected_persons} persons in all"
-        cites = pack.cite("impact", "ticket")
+        lead = "one of" if among else "the data shows"
+        who += (
+            f"; {lead} {orgs} with the error {_since(pack, impact.first_seen)}, "
+            f"{impact.affected_persons} persons in all{_cite(pack.cite('impact'))}"
+        )
+        cites += pack.cite("impact")
+    elif impact is not None and not impact.cross_customer:
+        who += "; other organizations are not counted (no cross-customer project is configured)"
     if pack.documented is not None:
         cannot_do = f"{_short(ticket.subject, 120)} (documented behaviour, see the docs)"
     elif triage and triage.summary:
-        cannot_do = _short(triage.summary, 200)
+        cannot_do = _short(triage.summary.split(";")[0], 200)
     else:
         cannot_do = _short(ticket.subject, 200)
     workaround = None
     if pack.documented is not None:
         workaround = pack.documented.resolution
-        cites = list(dict.fromkeys([*cites, *pack.cite("documented")]))
+        cites += pack.cite("documented")
     elif signals.depth.workaround_phrases:
         said = sentence_with(signals.text, signals.depth.workaround_phrases[0])
         workaround = f'the customer reports: "{_short(said, 160)}"'
     return Impact(
-        who=who, cannot_do=cannot_do, blast_radius=radius, workaround=workaround, evidence=cites
+        who=who,
+        cannot_do=cannot_do,
+        blast_radius=radius,
+        workaround=workaround,
+        evidence=list(dict.fromkeys(cites or ticket_cite)),
     )
 
 
@@ -370,7 +447,8 @@ def _breadth(signals: Signals, pack: EvidencePack, incident: Incident | None) ->
     if flags is not None and not (impact and pack.signature_kind == "exception"):
         base = _breadth_from_data(signals, pack)
         return Dimension(
-            statement=f"{flags}; {base.statement[0].lower()}{base.statement[1:]}",
+            statement=f"{flags}{_cite(pack.cite('flag_calls'))}; "
+            f"{base.statement[0].lower()}{base.statement[1:]}",
             evidence=list(dict.fromkeys(pack.cite("flag_calls") + base.evidence)),
         )
     return _breadth_from_data(signals, pack)
@@ -406,8 +484,8 @@ def _flag_calls_clause(pack: EvidencePack) -> str | None:
 
 def _breadth_from_data(signals: Signals, pack: EvidencePack) -> Dimension:
     impact = pack.impact
+    trend = _trend_clause(pack)
     if impact is not None and pack.signature_kind == "exception":
-        trend = "and the daily count is growing" if impact.growing else "and it is not growing"
         if not impact.affected_events:
             return Dimension(
                 statement=(
@@ -417,18 +495,52 @@ def _breadth_from_data(signals: Signals, pack: EvidencePack) -> Dimension:
                 ),
                 evidence=pack.cite("impact"),
             )
-        return Dimension(
-            statement=(
-                f"{impact.affected_orgs} organizations, {impact.affected_persons} persons and "
-                f"{impact.affected_events} events hit the error in the window, {trend}"
-            ),
-            evidence=pack.cite("impact", "trend"),
-        )
+        first = impact.first_seen
+        before = ""
+        if first is not None and days_before(impact.since, first) >= 1:
+            since = f"since it was first seen {first:%Y-%m-%d %H:%M} UTC"
+            before = f", none in the {days_before(impact.since, first)} days before"
+        else:
+            since = (
+                f"in the window from {_day(impact.since)} (it was already there when the "
+                "window starts)"
+            )
+        if impact.cross_customer:
+            statement = (
+                f"In the cross-customer data, {impact.affected_orgs} organizations, "
+                f"{impact.affected_persons} persons and {impact.affected_events} events hit the "
+                f"error {since}{before}{_cite(pack.cite('impact'))}"
+            )
+        else:
+            statement = (
+                f"In the customer's own project, {impact.affected_persons} persons and "
+                f"{impact.affected_events} events hit the error {since}{before}"
+                f"{_cite(pack.cite('impact'))}; other organizations are not counted because "
+                "no cross-customer project is configured"
+            )
+        cites = pack.cite("impact")
+        shares = pack.cite("org_sessions")
+        if shares and impact.session_share is not None:
+            statement += (
+                f"; {_pct(impact.session_share)} of those organizations' sessions since then"
+            )
+            if impact.baseline_session_share is not None and before:
+                statement += f", {_pct(impact.baseline_session_share)} before"
+            statement += _cite(shares)
+            cites += shares
+        if trend is not None:
+            statement += f"; {trend[0]}"
+            cites += trend[1]
+        return Dimension(statement=statement, evidence=list(dict.fromkeys(cites)))
     if impact is not None and pack.signature_kind == "version":
+        if impact.cross_customer:
+            who = f"{impact.affected_orgs} organizations and {impact.affected_persons} persons"
+        else:
+            who = f"In the customer's own project {impact.affected_persons} persons"
         return Dimension(
             statement=(
-                f"{impact.affected_orgs} organizations and {impact.affected_persons} persons sent "
-                "events from the version the ticket names; that is exposure to the version, "
+                f"{who} sent events from the version the ticket names"
+                f"{_cite(pack.cite('impact'))}; that is exposure to the version, "
                 "the failure itself is not captured as an event"
             ),
             evidence=pack.cite("impact"),
@@ -443,7 +555,18 @@ def _breadth_from_data(signals: Signals, pack: EvidencePack) -> Dimension:
     )
 
 
-def _depth(signals: Signals, pack: EvidencePack, assessment: Assessment) -> Dimension:
+def _trend_clause(pack: EvidencePack) -> tuple[str, list[str]] | None:
+    """The daily trend in words, by the stated test, citing the per-day row."""
+    impact = pack.impact
+    cites = pack.cite("trend")
+    if impact is None or impact.trend is None or not cites:
+        return None
+    return f"daily count {trend_phrase(impact.trend)}{_cite(cites)}", cites
+
+
+def _depth(
+    signals: Signals, pack: EvidencePack, assessment: Assessment, ticket: Ticket
+) -> Dimension:
     parts = [assessment.depth.value.capitalize()]
     cites: list[str] = []
     if pack.documented is not None:
@@ -458,13 +581,11 @@ def _depth(signals: Signals, pack: EvidencePack, assessment: Assessment) -> Dime
     else:
         parts.append("no workaround is known")
     impact = pack.impact
-    if impact and pack.signature_kind == "exception" and impact.org_sessions:
-        lead = impact.org_sessions[0]
-        parts.append(
-            f"{lead.affected_sessions} of {lead.sessions} sessions of {lead.name or lead.key} "
-            f"are affected ({lead.share:.0%})"
-        )
-        cites += pack.cite("org_sessions")
+    name = ticket.customer.org_name or ticket.customer.org_id or "the customer"
+    own = _own_share(pack, name)
+    if own is not None and pack.signature_kind == "exception":
+        parts.append(own[0] + _cite(own[1]))
+        cites += own[1]
     clean = [
         e
         for e in (impact.environments if impact else [])
@@ -472,7 +593,7 @@ def _depth(signals: Signals, pack: EvidencePack, assessment: Assessment) -> Dime
     ]
     if impact and pack.signature_kind == "exception" and impact.affected_events and clean:
         names = ", ".join(dict.fromkeys(e.browser or e.os or "other" for e in clean[:3]))
-        parts.append(f"{names} are unaffected")
+        parts.append(f"{names} are unaffected{_cite(pack.cite('environments'))}")
         cites += pack.cite("environments")
     return Dimension(statement="; ".join(parts), evidence=cites or pack.cite("ticket"))
 
@@ -484,10 +605,14 @@ def _duration(
     cites: list[str] = []
     impact = pack.impact
     if impact and pack.signature_kind == "exception" and impact.first_seen:
-        parts.append(f"First seen in the data {_day(impact.first_seen)}")
-        cites += pack.cite("impact", "trend")
+        parts.append(
+            f"First seen in the data {_day(impact.first_seen)}{_cite(pack.cite('impact'))}"
+        )
+        cites += pack.cite("impact")
         if impact.starts_in_version:
-            parts.append(f"it starts with version {impact.starts_in_version}")
+            parts.append(
+                f"it starts with version {impact.starts_in_version}{_cite(pack.cite('versions'))}"
+            )
             cites += pack.cite("versions")
     if signals.started_on:
         parts.append(f"the customer reports it started {signals.started_on:%Y-%m-%d}")
@@ -503,9 +628,10 @@ def _duration(
         )
         cites += pack.cite("incidents")
     elif pack.incidents or "incidents" in pack.roles:
-        parts.append("no PostHog incident explains it")
+        parts.append(f"no PostHog incident explains it{_cite(pack.cite('incidents'))}")
         cites += pack.cite("incidents")
-    if not parts or not re.search(r"\d{4}-\d{2}-\d{2}", " ".join(parts)):
+    said = re.sub(r"\[E\d+(?:, E\d+)*\]", "", " ".join(parts))
+    if not parts or not re.search(r"\d{4}-\d{2}-\d{2}", said):
         reported = ticket.created_at or now
         parts.insert(0, f"Reported {reported:%Y-%m-%d}; the ticket gives no start date")
     statement = "; ".join(parts)
@@ -579,46 +705,89 @@ reproducing them, so its version and platform are not asked for."""
 
 
 def _environment(
-    signals: Signals, pack: EvidencePack, ticket: Ticket, route_key: str
+    signals: Signals,
+    pack: EvidencePack,
+    ticket: Ticket,
+    route_key: str,
+    triage: TriageReport | None = None,
 ) -> Environment:
     sdks = [SdkVersion(name=s.package, version=s.version) for s in signals.sdks]
     if not sdks and pack.customer_sdks and route_key not in SERVER_SIDE_ROUTES:
         lead = pack.customer_sdks[0]
         sdks = [SdkVersion(name=f"{lead.lib} (from $lib)", version=lead.version)]
-    platform_parts = list(dict.fromkeys(signals.platforms + signals.frameworks + signals.runtimes))
+    platform, systems, browsers, frameworks, runtimes = split_environment(signals, triage, pack)
     unknown = "not relevant (PostHog-side)" if route_key in SERVER_SIDE_ROUTES else None
-    platform = ", ".join(platform_parts) or unknown or "unknown — ask the customer"
     region = signals.region if signals.region is not Region.UNKNOWN else ticket.customer.region
-    return Environment(sdks=sdks, platform=platform, region=region)
+    return Environment(
+        sdks=sdks,
+        platform=platform or unknown or "unknown — ask the customer",
+        os=systems,
+        browsers=browsers,
+        frameworks=frameworks,
+        runtimes=runtimes,
+        region=region,
+    )
+
+
+def _where(env: Environment) -> str:
+    """Browsers and systems as a short phrase: ``Safari 18.1, Mobile Safari (iOS)``."""
+    parts = ", ".join(env.browsers)
+    systems = ", ".join(env.os)
+    if parts and systems:
+        return f"{parts} ({systems})"
+    return parts or systems
+
+
+def _expected(signals: Signals, pack: EvidencePack, change: VersionChange | None) -> str:
+    """What should happen, from the first source that says it: the documented behaviour,
+    the customer's own words, a docs sentence, or the last version that worked."""
+    if pack.documented is not None:
+        return f"{pack.documented.explanation}{_cite(pack.cite('documented'))}"
+    if signals.expected:
+        return f'The customer expected: "{_short(signals.expected, 200)}"'
+    if pack.expected and pack.docs:
+        return f'"{pack.expected}" ({pack.docs[0].breadcrumb}){_cite(pack.cite("docs"))}'
+    if change is not None and change.last_good:
+        name = change.package or (signals.primary_sdk.package if signals.primary_sdk else "it")
+        return (
+            f"It works as on {name} {change.last_good}, the last version that worked "
+            "(per the ticket)"
+        )
+    return ""
 
 
 def _reproduction(
-    ticket: Ticket, signals: Signals, pack: EvidencePack, area: str, route_key: str
+    ticket: Ticket,
+    signals: Signals,
+    pack: EvidencePack,
+    area: str,
+    route_key: str,
+    triage: TriageReport | None = None,
 ) -> Reproduction:
-    env = _environment(signals, pack, ticket, route_key)
+    env = _environment(signals, pack, ticket, route_key, triage)
     steps = _ticket_steps(ticket)
     sdk_text = ", ".join(str(s) for s in env.sdks)
     if not steps and env.sdks:
-        steps = [
-            f"Set up {sdk_text} on {env.platform}",
-            f"Follow the customer's flow: {_short(ticket.subject, 120)}",
-        ]
+        steps = [f"Set up {sdk_text} ({env.platform})"]
+        where = _where(env)
+        if where:
+            steps.append(f"Open it in {where}")
+        steps.append(f"Do what the customer reports: {_short(ticket.subject, 120)}")
         if signals.errors:
             steps.append(f"Watch for the error: {_short(signals.errors[0].text, 160)}")
         else:
             steps.append(f"Check the result in PostHog's {area} view")
-    facts = signals.missing
+    facts = still_missing(signals, ticket, triage, pack)
     if route_key in SERVER_SIDE_ROUTES:
         facts = [m for m in facts if m not in ("sdk_version", "platform")]
     missing = [MISSING_FACT_QUESTIONS[m] for m in facts]
     if not steps and not missing:
         missing.append(MISSING_FACT_QUESTIONS["reproduction"])
-    expected = (
-        f"What the docs describe: {pack.docs[0].breadcrumb} ({pack.docs[0].url})"
-        if pack.docs
-        else f"{area} works as documented"
-    )
-    actual = _short(ticket.subject, 160)
+    change = next((c for c in signals.version_changes if c.first_bad or c.last_good), None)
+    expected = _expected(signals, pack, change)
+    if not expected:
+        missing.append("What did you expect to happen instead?")
+    actual = _short(signals.actual or ticket.subject, 160)
     if signals.errors:
         actual += f"; error: {_short(signals.errors[0].text, 200)}"
     reproducibility = Reproducibility.UNKNOWN
@@ -636,6 +805,9 @@ def _reproduction(
             reproducibility = Reproducibility.INTERMITTENT
     elif signals.scope.level == "all":
         reproducibility = Reproducibility.ALWAYS
+    works_on = None
+    if change is not None and change.last_good:
+        works_on = f"{change.package or sdk_text.split(' ')[0] or 'version'} {change.last_good}"
     return Reproduction(
         environment=env,
         steps=steps,
@@ -644,6 +816,9 @@ def _reproduction(
         reproducibility=reproducibility,
         conditions=conditions,
         missing=missing,
+        error=signals.errors[0].text if signals.errors else None,
+        works_on=works_on,
+        symptoms=list(signals.symptoms[:4]),
     )
 
 
@@ -751,27 +926,81 @@ def _asks(
                 detail=f"Prioritize a fix before the customer's renewal on {renewal:%Y-%m-%d}",
             )
         )
-    if workaround is None and route != "security":
+    pinning = _pinning_sentence(signals)
+    last_good = next((c.last_good for c in signals.version_changes if c.last_good), None)
+    if workaround is None and route != "security" and pinning and last_good:
         asks.append(
             Ask(
                 kind=AskKind.PROVIDE_WORKAROUND,
-                detail="Suggest a workaround support can give the customer until a fix ships",
+                detail=f"Say how the customer can stay on {last_good} until a fix ships; the "
+                f'ticket says: "{_short(pinning, 140)}"',
             )
         )
     return asks
 
 
-def _communication(
-    ticket: Ticket, signals: Signals, assessment: Assessment, expects: str, missing: list[str]
-) -> CustomerCommunication:
+PINNING = re.compile(r"\b(?:pin|downgrad|roll ?back|revert)\w*", re.IGNORECASE)
+"""Words of going back to the last version that worked."""
+
+
+def _pinning_sentence(signals: Signals) -> str | None:
+    """The customer's sentence saying going back to the last version that worked is not
+    an option for them, when the ticket names that version."""
+    if not any(c.last_good for c in signals.version_changes):
+        return None
+    for phrase in [*signals.depth.blocked_phrases, *signals.depth.workaround_phrases]:
+        sentence = sentence_with(signals.text, phrase)
+        if PINNING.search(sentence):
+            return sentence
+    return None
+
+
+PROMISE = re.compile(
+    r"\b(?:within|in(?: the next)?)\s+(?P<n>\d{1,3})\s*"
+    r"(?P<unit>business days?|hours?|hrs?|h|days?)\b",
+    re.IGNORECASE,
+)
+"""A reply's promise of the next update ("Next update within 24 hours")."""
+
+
+def promised_update(ticket: Ticket) -> tuple[datetime, str] | None:
+    """When the last support reply promised the next update, and the words it used."""
     support = [m for m in ticket.messages if m.author_role in ("support", "engineer")]
-    knows = (
-        _short(support[-1].text, 200)
-        if support
-        else "The ticket is acknowledged; support is telling them it is escalated to engineering"
-    )
-    if missing:
-        knows += f"; we are asking them for: {'; '.join(missing[:3])}"
+    if not support or support[-1].time is None:
+        return None
+    match = PROMISE.search(support[-1].text)
+    if not match:
+        return None
+    n, unit = int(match.group("n")), match.group("unit").lower()
+    hours = n * 24 if unit.startswith("day") else n
+    if unit.startswith("business"):
+        return add_cadence(support[-1].time, Cadence(low=n, high=n, unit="business_days")), (
+            match.group(0)
+        )
+    return support[-1].time + timedelta(hours=hours), match.group(0)
+
+
+def _communication(
+    ticket: Ticket, signals: Signals, assessment: Assessment, next_update: datetime, cadence: str
+) -> CustomerCommunication:
+    """What the ticket's messages say the customer was told and promised; nothing else."""
+    support = [m for m in ticket.messages if m.author_role in ("support", "engineer")]
+    if support:
+        last = support[-1]
+        when = f" on {last.time:%Y-%m-%d %H:%M} UTC" if last.time else ""
+        knows = f'Support told them{when}: "{_short(last.text, 240)}"'
+    else:
+        knows = "Nothing yet: the ticket has no reply from support"
+    promise = promised_update(ticket)
+    if promise is not None:
+        expects = (
+            f"An update by {promise[0]:%Y-%m-%d %H:%M} UTC (support promised one {promise[1]})"
+        )
+    else:
+        expects = (
+            f"No update was promised in the ticket; by the cadence ({cadence}) the next is due "
+            f"{next_update:%Y-%m-%d %H:%M} UTC"
+        )
     renewal = signals.revenue.renewal_date or ticket.customer.renewal_date
     if signals.revenue.churn_phrases or (assessment.revenue_at_risk and renewal):
         risk, reason = (
@@ -790,15 +1019,14 @@ def _communication(
 
 
 def _context(
-    signals: Signals, pack: EvidencePack, env: Environment, incident: Incident | None
+    signals: Signals, pack: EvidencePack, reproduction: Reproduction, incident: Incident | None
 ) -> list[str]:
-    items = [
-        f"SDK: {', '.join(str(s) for s in env.sdks) or 'unknown'}",
-        f"Platform: {env.platform}",
-    ]
-    items.append(f"PostHog region: {env.region.value}")
-    if signals.errors:
-        items.append(f"Error: {_short(signals.errors[0].text, 160)}")
+    """What the team needs that the Environment and Reproduction blocks do not already
+    say: the last version that worked, where the data comes from, and what the ticket
+    names (statuses, flags, events, config, links)."""
+    items: list[str] = []
+    if reproduction.works_on:
+        items.append(f"Last version that worked: {reproduction.works_on} (per the ticket)")
     if signals.http_statuses:
         items.append(f"HTTP statuses: {', '.join(str(c) for c in signals.http_statuses[:6])}")
     if signals.flag_keys:
@@ -807,7 +1035,13 @@ def _context(
         items.append(f"Events named: {', '.join(signals.event_names[:6])}")
     hogql = [i.id for i in pack.items if i.source.value == "hogql" and i.status == "ok"]
     if hogql:
-        items.append(f"HogQL evidence: {', '.join(hogql)} (queries in Evidence details)")
+        where = []
+        if pack.impact_project:
+            where.append(f"organizations and totals from {pack.impact_project}")
+        if pack.customer_project and pack.customer_project != pack.impact_project:
+            where.append(f"the customer's figures from {pack.customer_project}")
+        detail = f"; {'; '.join(where)}" if where else ""
+        items.append(f"HogQL evidence: {', '.join(hogql)} (queries in Evidence details){detail}")
     links = [link.url for link in signals.links if link.kind not in ("docs", "other")]
     if links:
         items.append(f"Links: {', '.join(links[:4])}")
@@ -831,7 +1065,7 @@ def _rationale(rules: list[str], severity: Severity, pack: EvidencePack, signals
         return "documented behaviour with a fix support can give"
     if said and signals.depth.level in ("workaround", "minor"):
         return f"{severity.value}: {said}"
-    return f"{severity.value}: a workaround exists or the impact is limited"
+    return "no rule of the rubric for High or Critical holds for this assessment"
 
 
 def draft_offline(
@@ -863,13 +1097,17 @@ def draft_offline(
     rules = rubric_floor(assessment, radius, impact.workaround, playbook)
     severity = min((r.min_severity for r in rules), key=lambda s: s.rank, default=Severity.MEDIUM)
     cadence = playbook.cadence(severity)
-    reproduction = _reproduction(ticket, signals, pack, product.area, product_key)
+    reproduction = _reproduction(ticket, signals, pack, product.area, product_key, triage)
     known = _known(pack)
     renewal = signals.revenue.renewal_date or ticket.customer.renewal_date
     asks = _asks(signals, pack, route_key, assessment, known, incident, renewal, impact.workaround)
     next_customer = add_cadence(now, cadence.customer)
-    expects = f"An update {cadence.customer} (next by {next_customer:%Y-%m-%d %H:%M} UTC)"
-    communication = _communication(ticket, signals, assessment, expects, reproduction.missing)
+    promise = promised_update(ticket)
+    if promise is not None and now < promise[0] < next_customer:
+        next_customer = promise[0]
+    communication = _communication(
+        ticket, signals, assessment, next_customer, str(cadence.customer)
+    )
     recommendation = decision.recommendation
     reason = ""
     if pack.documented is not None:
@@ -877,6 +1115,21 @@ def draft_offline(
         reason = f"{pack.documented.explanation} ({url})"
     elif decision.answer is not None and recommendation == "resolve_in_support":
         reason = decision.answer.reason
+    affected_repo = decision.repo
+    customer = ticket.customer.org_name or ticket.customer.org_id or "the customer"
+    check = pack.cite("impact") if pack.signature_kind == "exception" else []
+    criteria = [
+        close_criteria(
+            customer=customer,
+            known=known,
+            documented=pack.documented,
+            incident=incident,
+            change=next((c for c in signals.version_changes if c.first_bad), None),
+            package=sdk.package if sdk else None,
+            check=check[0] if check and pack.impact and pack.impact.affected_events else None,
+        ),
+        *downgrade_criteria(customer=customer, severity=severity, rules=rules, renewal=renewal),
+    ]
     return Escalation(
         ticket_id=ticket.id,
         summary=_summary(ticket, signals, pack, product, decision),
@@ -885,7 +1138,7 @@ def draft_offline(
             [r.message.rstrip(".") for r in rules], severity, pack, signals
         ),
         product_area=product.area,
-        affected_repo=decision.repo,
+        affected_repo=affected_repo,
         date=now.date(),
         created_at=now,
         recommendation=recommendation,
@@ -894,7 +1147,7 @@ def draft_offline(
         assessment=assessment,
         dimensions=Dimensions(
             breadth=_breadth(signals, pack, incident),
-            depth=_depth(signals, pack, assessment),
+            depth=_depth(signals, pack, assessment, ticket),
             duration=_duration(signals, pack, ticket, incident, now),
             revenue_signal=_revenue(signals, ticket, pack),
             data_risk=_data_risk(signals, pack),
@@ -907,10 +1160,10 @@ def draft_offline(
         routing=Routing(
             route=route_key,
             team=route.team,
-            channel=route.channel,
+            channel=channel_for(route, affected_repo),
             labels=playbook.labels_for(route, sdk.package if sdk else None),
             context=[
-                *_context(signals, pack, reproduction.environment, incident),
+                *_context(signals, pack, reproduction, incident),
                 *decision.context_lines(),
             ],
         ),
@@ -920,5 +1173,49 @@ def draft_offline(
             next_team_check=add_cadence(now, cadence.team),
             next_customer_update=next_customer,
         ),
-        close_criteria=[c.text for c in playbook.close_criteria],
+        close_criteria=criteria,
+        daily=daily_counts(pack),
+    )
+
+
+GITHUB_CHANNEL = re.compile(r"^GitHub issue in\b.*?(?P<tail>\s+\(and [^)]*\))?$")
+
+
+def channel_for(route: Route, repo: str) -> str:
+    """Where this escalation goes: the affected repository when the route files GitHub
+    issues in a public repository (any note such as "and the incident channel when live"
+    kept), else the route's own channel."""
+    match = GITHUB_CHANNEL.match(route.channel)
+    if not route.public or match is None:
+        return route.channel
+    return f"GitHub issue in {repo}{match.group('tail') or ''}"
+
+
+def daily_counts(pack: EvidencePack) -> DailyCounts | None:
+    """Every UTC day of the window with its count (0 when none), for the chart."""
+    impact = pack.impact
+    cites = pack.cite("trend")
+    if impact is None or impact.first_seen is None or not cites:
+        return None
+    counts = {d.day: d.events for d in impact.events_per_day}
+    first, last = impact.since.date(), impact.until.date()
+    if impact.until.time() == datetime.min.time():
+        last -= timedelta(days=1)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    label = "first seen"
+    if pack.signature_kind == "exception" and impact.starts_in_version:
+        label = f"first seen, {impact.starts_in_version}"
+    start: date | None = impact.first_seen.date()
+    if days_before(impact.since, impact.first_seen) < 1:
+        start, label = None, "it was already there when the window starts"
+    exposure = pack.signature_kind == "version"
+    what = "events from that version" if exposure else "events matching the error"
+    return DailyCounts(
+        evidence=cites[0],
+        what=what,
+        days=days,
+        counts=[counts.get(d, 0) for d in days],
+        start=start,
+        start_label=label,
+        trend=trend_phrase(impact.trend) if impact.trend else "",
     )

@@ -86,6 +86,9 @@ class Expect(_Strict):
     truth_incident: str | None = Field(
         None, description="The world incident whose ground truth 'truth' figures use"
     )
+    trend: Literal["growing", "shrinking", "steady"] | None = Field(
+        None, description="The trend word Breadth must use for the daily counts (gating)"
+    )
     figures: dict[FigureName, Literal["truth"] | float | FigureSpec] = Field(
         default_factory=dict,
         description="Numbers the escalation must state, checked against ground truth",

@@ -6,7 +6,7 @@ computed with HogQL from the final tables, so agreement is a real check.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import anyio
 import pytest
@@ -16,8 +16,12 @@ from posthog_escalation.tools.hogql import (
     HogQLResponse,
     ImpactSummary,
     LocalHogQL,
+    customer_impact,
+    daily_trend,
+    full_days,
     impact_queries,
     impact_summary,
+    trend_phrase,
 )
 
 pytestmark = pytest.mark.anyio
@@ -76,25 +80,132 @@ def test_environment_split_shows_only_safari_is_hit(summary: ImpactSummary) -> N
     assert sum(e.share_of_affected for e in summary.environments) == pytest.approx(1.0, abs=1e-3)
 
 
-def test_it_is_growing_as_the_rollout_spreads(summary: ImpactSummary) -> None:
-    assert summary.growing
-    assert summary.growth_ratio is not None and summary.growth_ratio > 1.25
+def test_the_demo_counts_are_steady_not_growing_once_partial_days_are_left_out(
+    summary: ImpactSummary,
+) -> None:
+    """The first day (from 09:43) and the last (cut at 12:00) are partial; the full days
+    rise over the weekend and then fall back, so the slope's sign does not hold."""
+    trend = summary.trend
+    assert trend is not None and trend.word == "steady"
+    assert [d.isoformat() for d in trend.days] == [f"2026-11-{n}" for n in range(15, 20)]
+    per_day = {d.day: d.events for d in summary.events_per_day}
+    assert trend.counts == [per_day[d] for d in trend.days]
+    assert trend.per_day == sorted(trend.counts)[2]
+    assert trend.first_half_slope > 0 > trend.second_half_slope
+    assert not summary.growing
+    assert trend_phrase(trend) == f"steady at about {trend.per_day} a day (5 full days)"
 
 
-def test_session_share_of_northwind_matches_a_hand_count(
+FIRST = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
+UNTIL = datetime(2026, 11, 9, 12, tzinfo=UTC)
+
+
+def _days(*counts: int) -> dict[date, int]:
+    return {date(2026, 11, 2) + timedelta(days=i): n for i, n in enumerate(counts)}
+
+
+@pytest.mark.parametrize(
+    ("counts", "word"),
+    [
+        ((100, 130, 160, 190, 220, 250, 280), "growing"),
+        ((300, 260, 210, 170, 120, 90, 40), "shrinking"),
+        ((100, 400, 420, 390, 410, 400, 395), "steady"),
+        ((500, 510, 495, 505, 500, 498, 502), "steady"),
+        ((100, 101, 102, 103, 104, 105, 106), "steady"),
+        ((100, 200, 300), "too few days"),
+    ],
+    ids=["rising", "falling", "jump-then-flat", "flat", "tiny-drift", "three-days"],
+)
+def test_the_trend_word_follows_the_stated_test(counts: tuple[int, ...], word: str) -> None:
+    until = datetime(2026, 11, 2, tzinfo=UTC) + timedelta(days=len(counts), hours=12)
+    trend = daily_trend(_days(*counts), FIRST, until)
+    assert trend is not None and trend.word == word
+    assert trend.counts == list(counts)
+
+
+def test_partial_first_and_last_days_and_missing_days_are_handled() -> None:
+    per_day = {date(2026, 11, 1): 5, **_days(40, 0, 45), date(2026, 11, 9): 3}
+    del per_day[date(2026, 11, 3)]
+    trend = daily_trend(per_day, FIRST, UNTIL)
+    assert trend is not None
+    assert trend.days[0] == date(2026, 11, 2) and trend.days[-1] == date(2026, 11, 8)
+    assert trend.counts[:3] == [40, 0, 45]
+    assert daily_trend(per_day, None, UNTIL) is None
+
+
+def test_a_start_at_midnight_keeps_its_first_day() -> None:
+    midnight = datetime(2026, 11, 2, tzinfo=UTC)
+    assert full_days(midnight, UNTIL)[0] == date(2026, 11, 2)
+    assert full_days(FIRST, UNTIL)[0] == date(2026, 11, 2)
+
+
+def test_session_shares_are_measured_since_the_first_matching_event(
     summary: ImpactSummary, demo_world: LocalHogQL
 ) -> None:
-    hit, total = raw(
+    start = summary.first_seen.strftime("%Y-%m-%d %H:%M:%S.%f")
+    hit, total, hit_before, before = raw(
         demo_world,
         "SELECT uniqExactIf(`$session_id`, event = '$exception' AND "
-        "JSONExtractString(properties, '$exception_message') LIKE '%adoptedStyleSheets%'), "
-        "uniqExact(`$session_id`) FROM {db}.events "
-        "WHERE `$group_0` = 'northwind-health' AND `$session_id` != ''",
+        "JSONExtractString(properties, '$exception_message') LIKE '%adoptedStyleSheets%' "
+        f"AND timestamp >= '{start}'), uniqExactIf(`$session_id`, timestamp >= '{start}'), "
+        "uniqExactIf(`$session_id`, event = '$exception' AND timestamp < "
+        f"'{start}'), uniqExactIf(`$session_id`, timestamp < '{start}') FROM {{db}}.events "
+        "WHERE `$group_0` = 'northwind-health' AND `$session_id` != '' "
+        "AND timestamp >= '2026-10-01 00:00:00'",
     )[0]
     northwind = next(o for o in summary.org_sessions if o.key == "northwind-health")
     assert (northwind.affected_sessions, northwind.sessions) == (hit, total)
+    assert (northwind.baseline_affected_sessions, northwind.baseline_sessions) == (
+        hit_before,
+        before,
+    )
+    assert hit_before == 0 and northwind.baseline_share == 0.0
     assert northwind.name == "Northwind Health"
     assert 0 < summary.session_share < 1
+    assert summary.baseline_session_share == 0.0
+
+
+async def test_the_customers_own_share_starts_at_its_own_first_event(
+    summary: ImpactSummary, demo_world: LocalHogQL
+) -> None:
+    own = await customer_impact(
+        demo_world,
+        SIGNATURE,
+        since=summary.since,
+        until=summary.until,
+        org_key="northwind-health",
+    )
+    northwind = next(o for o in summary.org_sessions if o.key == "northwind-health")
+    top = next(o for o in summary.top_orgs if o.key == "northwind-health")
+    assert own.started_at is not None and own.started_at >= summary.first_seen
+    assert (own.affected_events, own.affected_persons) == (top.events, top.persons)
+    assert own.affected_sessions == northwind.affected_sessions
+    assert own.share == pytest.approx(own.affected_sessions / own.sessions, abs=1e-4)
+    assert own.baseline_affected_sessions == 0 and own.baseline_sessions > 0
+    first, shares = own.hogql.split(";\n\n")
+    again = [(await demo_world.query(q)).results[0] for q in (first, shares)]
+    assert again[0] + again[1] == own.rows[0]
+
+
+async def test_a_customer_without_the_problem_has_no_start(demo_world: LocalHogQL) -> None:
+    own = await customer_impact(
+        demo_world,
+        SIGNATURE,
+        since=datetime(2026, 11, 6, 12, tzinfo=UTC),
+        until=demo_world.now,
+        org_key="tyrell-travel",
+    )
+    assert own.started_at is None and own.share is None and own.affected_sessions == 0
+
+
+async def test_a_customers_own_project_counts_no_organizations(demo_world: LocalHogQL) -> None:
+    result = await impact_summary(demo_world, SIGNATURE, cross_customer=False)
+    names = {f.name for f in result.figures}
+    assert "affected_orgs" not in names and "top_orgs" not in names
+    assert "org_sessions" not in names
+    assert result.affected_orgs == 0 and result.top_orgs == [] and result.org_sessions == []
+    assert result.affected_events > 0 and result.trend is not None
+    assert not result.cross_customer
 
 
 async def test_every_figure_reproduces_from_its_own_hogql(
@@ -110,6 +221,7 @@ async def test_every_figure_reproduces_from_its_own_hogql(
         "top_orgs",
         "events_per_day",
         "growing",
+        "trend",
         "versions",
         "starts_in_version",
         "environments",
@@ -193,13 +305,20 @@ async def test_an_invalid_signature_fails_before_any_query(demo_world: LocalHogQ
     assert backend.seen == []
 
 
-async def test_all_queries_run_in_one_parallel_round(demo_world: LocalHogQL) -> None:
-    """Each query waits until all of them have started: sequential execution would hang."""
-    queries = impact_queries(SIGNATURE, datetime(2026, 11, 6, tzinfo=UTC), demo_world.now)
+async def test_the_first_round_runs_in_parallel_then_the_shares_since_the_start(
+    demo_world: LocalHogQL,
+) -> None:
+    """Each first-round query waits until all of them have started: sequential execution
+    would hang. The session shares need the first matching event, so they come after."""
+    since = datetime(2026, 11, 6, tzinfo=UTC)
+    queries = impact_queries(SIGNATURE, since, demo_world.now)
+    assert "org_sessions" not in queries
     backend = Recorder(demo_world, barrier=len(queries))
     with anyio.fail_after(30):
         result = await impact_summary(backend, SIGNATURE, since="2026-11-06T00:00:00Z")
-    assert sorted(backend.seen) == sorted(queries.values())
+    split = impact_queries(SIGNATURE, since, demo_world.now, result.first_seen)
+    assert sorted(backend.seen[: len(queries)]) == sorted(queries.values())
+    assert backend.seen[len(queries) :] == [split["org_sessions"]]
     assert result.affected_events > 0
 
 

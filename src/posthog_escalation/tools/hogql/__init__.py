@@ -10,9 +10,18 @@ Typical use::
 
 from .backend import HogQLBackend, open_backend
 from .engine import EngineLimits, get_engine, pin_home, pinned_home, world_home
-from .impact import impact_queries, impact_summary
+from .impact import (
+    customer_impact,
+    customer_queries,
+    daily_trend,
+    full_days,
+    impact_queries,
+    impact_summary,
+    trend_phrase,
+)
 from .local import LocalHogQL
 from .models import (
+    CustomerImpact,
     DayCount,
     EnvironmentShare,
     GroundTruth,
@@ -24,6 +33,7 @@ from .models import (
     OrgSessionShare,
     QueryTiming,
     StatusIncidentInfo,
+    Trend,
     VersionShare,
     WorldInfo,
     WorldTotals,
@@ -34,6 +44,7 @@ from .translate import Translation, translate, validate_expression
 from .world import build_world, database_name, load_ground_truth, packaged_world
 
 __all__ = [
+    "CustomerImpact",
     "DayCount",
     "EngineLimits",
     "EnvironmentShare",
@@ -52,12 +63,17 @@ __all__ = [
     "StatusIncident",
     "StatusIncidentInfo",
     "Translation",
+    "Trend",
     "VersionShare",
     "WorldInfo",
     "WorldSpec",
     "WorldTotals",
     "build_world",
+    "customer_impact",
+    "customer_queries",
+    "daily_trend",
     "database_name",
+    "full_days",
     "get_engine",
     "impact_queries",
     "impact_summary",
@@ -70,6 +86,7 @@ __all__ = [
     "pinned_home",
     "resolve_time",
     "translate",
+    "trend_phrase",
     "validate_expression",
     "world_home",
 ]

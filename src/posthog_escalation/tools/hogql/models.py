@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -191,13 +191,68 @@ class EnvironmentShare(BaseModel):
 
 
 class OrgSessionShare(BaseModel):
-    """The share of an affected organization's sessions that saw the signature."""
+    """The share of an affected organization's sessions that saw the signature: since the
+    problem started, and (the baseline) in the window before it."""
 
     key: str
     name: str | None = None
     affected_sessions: int
     sessions: int
     share: float
+    baseline_affected_sessions: int = 0
+    baseline_sessions: int = 0
+    baseline_share: float | None = None
+
+
+class Trend(BaseModel):
+    """The stated test on the daily counts since the problem started.
+
+    Attributes:
+        word: ``growing`` or ``shrinking`` only when the least-squares slope over the
+            full days and the slopes over their first and second halves all have that
+            sign and the fitted change is at least a quarter of the median day;
+            ``steady`` otherwise; ``too few days`` below the minimum number of days.
+        per_day: The median of the full days (an observed day's count).
+        days: The full days tested (the first and the last, partial days left out).
+        counts: Their counts, in order.
+        slope: Change per day over all tested days (least squares).
+        first_half_slope: The same over the first half of the days.
+        second_half_slope: The same over the second half.
+    """
+
+    word: Literal["growing", "shrinking", "steady", "too few days"]
+    per_day: int | None = None
+    days: list[date] = Field(default_factory=list)
+    counts: list[int] = Field(default_factory=list)
+    slope: float | None = None
+    first_half_slope: float | None = None
+    second_half_slope: float | None = None
+
+
+class CustomerImpact(BaseModel):
+    """The reporting customer's own figures: in its own project, or in a cross-customer
+    project filtered to its organization (``$group_0``).
+
+    Shares are measured since the customer's first matching event (``started_at``), with
+    the window before it as the baseline.
+    """
+
+    backend: str
+    org_key: str | None = None
+    since: datetime
+    until: datetime
+    started_at: datetime | None = None
+    affected_events: int = 0
+    affected_persons: int = 0
+    affected_sessions: int = 0
+    sessions: int = 0
+    share: float | None = None
+    baseline_affected_sessions: int = 0
+    baseline_sessions: int = 0
+    baseline_share: float | None = None
+    hogql: str = ""
+    columns: list[str] = Field(default_factory=list)
+    rows: list[list[Any]] = Field(default_factory=list)
 
 
 class ImpactSummary(BaseModel):
@@ -210,6 +265,11 @@ class ImpactSummary(BaseModel):
     since: datetime
     until: datetime
     backend: str
+    cross_customer: bool = Field(
+        True,
+        description="True when the project holds many customers' events with $group_0 as "
+        "their organization, so organizations are counted",
+    )
     affected_events: int = 0
     affected_orgs: int = 0
     affected_persons: int = 0
@@ -220,11 +280,13 @@ class ImpactSummary(BaseModel):
     events_per_day: list[DayCount] = Field(default_factory=list)
     growing: bool = False
     growth_ratio: float | None = None
+    trend: Trend | None = None
     versions: list[VersionShare] = Field(default_factory=list)
     starts_in_version: str | None = None
     environments: list[EnvironmentShare] = Field(default_factory=list)
     org_sessions: list[OrgSessionShare] = Field(default_factory=list)
     session_share: float | None = None
+    baseline_session_share: float | None = None
     figures: list[ImpactFigure] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list)
 
