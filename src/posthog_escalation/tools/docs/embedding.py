@@ -48,8 +48,14 @@ class WordLlamaEncoder:
     """
 
     def __init__(self, dim: int = 256) -> None:
-        import wordllama
-        from wordllama import WordLlama
+        root = logging.getLogger()
+        handlers, level = list(root.handlers), root.level
+        try:
+            import wordllama
+            from wordllama import WordLlama
+        finally:  # its import calls logging.basicConfig(); the application owns logging
+            root.handlers[:] = handlers
+            root.setLevel(level)
 
         folder = Path(wordllama.__file__).resolve().parent
         self._model = WordLlama.load(cache_dir=folder, disable_download=True, dim=dim)
@@ -97,9 +103,7 @@ def texts_hash(texts: list[str], encoder: TextEncoder) -> str:
     return digest.hexdigest()
 
 
-def cached_embeddings(
-    texts: list[str], encoder: TextEncoder, cache_dir: Path | None
-) -> np.ndarray:
+def cached_embeddings(texts: list[str], encoder: TextEncoder, cache_dir: Path | None) -> np.ndarray:
     """Embeddings of ``texts``, read from ``cache_dir/<content hash>.npy`` when present and
     written there after computing them otherwise (a failed write only logs)."""
     if cache_dir is None:

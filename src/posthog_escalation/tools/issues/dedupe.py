@@ -37,8 +37,8 @@ import numpy as np
 
 from ...errors import BackendError, RateLimitedError
 from ...playbook import Playbook
-from ...signals import Signals, exact_version, sdk_mentions
-from ..docs.embedding import TextEncoder, default_encoder
+from ...signals import SDK_PACKAGES, SYMPTOMS, Signals, exact_version
+from ..docs.embedding import TextEncoder
 from .models import (
     IssueHit,
     IssueSearch,
@@ -58,10 +58,12 @@ RELATED_FOR = 3
 SIMILAR_SEARCH = -1
 """``found_by`` marker of the snapshot's similar-text retrieval."""
 
-LISTING_THRESHOLD = 0.42
+LISTING_THRESHOLD = 0.34
 """A candidate at or above this confidence is listed as a matching issue. Chosen on the
-dev split of the real duplicate pairs as the lowest threshold whose listed precision is
-at least 0.7 (see docs/performance.md, "Known-issue search")."""
+dev split of the real duplicate pairs from the precision/recall curve that
+``benchmarks/bench_issues.py`` prints: the highest listed recall with listed precision at
+least 0.7, the best precision among those, the lowest such threshold (see
+docs/performance.md, "Known-issue search")."""
 
 _DEFAULT = object()
 
@@ -263,8 +265,59 @@ def _contains_words(haystack: str, needle: str) -> bool:
     return bool(words) and f" {' '.join(words)} " in haystack
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+|[a-z]+[A-Z][\w$]*|\w+_\w+")
+
+
+def _identifiers(phrases: list[str]) -> list[str]:
+    """Code identifiers in an error's phrases (``adoptedStyleSheets``, ``n.getItem``,
+    ``ERR_BLOCKED``), longest part first; minified one-letter prefixes dropped."""
+    found: list[str] = []
+    for phrase in phrases:
+        for match in _IDENTIFIER.finditer(phrase or ""):
+            parts = [p for p in match.group(0).split(".") if len(p) >= 6]
+            found += sorted(parts, key=len, reverse=True)
+    return list(dict.fromkeys(found))
+
+
+@lru_cache(maxsize=64)
+def _symptom_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(SYMPTOMS[name], re.I)
+
+
+def symptoms_in(text: str, names: list[str] | None = None) -> set[str]:
+    """Which of the symptom names (:data:`~posthog_escalation.signals.SYMPTOMS`; all
+    when ``names`` is None) a text shows."""
+    return {
+        n for n in names or list(SYMPTOMS) if n in SYMPTOMS and _symptom_pattern(n).search(text)
+    }
+
+
+_PACKAGE_SCAN = re.compile(
+    r"(?<![\w@/.-])(?:@posthog/)?("
+    + "|".join(
+        sorted(
+            {re.escape(p.removeprefix("@posthog/")) for p in SDK_PACKAGES}
+            | {re.escape(p.replace("-", "_")) for p in SDK_PACKAGES if p.startswith("posthog-")},
+            key=len,
+            reverse=True,
+        )
+    )
+    + r")(?![\w-])",
+    re.I,
+)
+_PACKAGE_FAMILY = {
+    **{p.removeprefix("@posthog/").lower(): pkg.family for p, pkg in SDK_PACKAGES.items()},
+    **{p.replace("-", "_"): pkg.family for p, pkg in SDK_PACKAGES.items()},
+}
+
+
 def _families_of(hit: IssueHit, text: str) -> set[str]:
-    families = {m.family for m in sdk_mentions(text)}
+    """The SDK families an issue names by package (one pass), else its repository's."""
+    families = {
+        _PACKAGE_FAMILY[m.group(1).lower()]
+        for m in _PACKAGE_SCAN.finditer(text)
+        if m.group(1).lower() in _PACKAGE_FAMILY
+    }
     if families:
         return families
     family = REPO_FAMILY.get(hit.repo.lower())
@@ -280,6 +333,7 @@ class _Features:
     version: float = 0.0
     sdk: float = 0.0
     platform: float = 0.0
+    symptom: float = 0.0
     area: float = 0.0
     found: float = 0.0
     open: float = 0.0
@@ -289,27 +343,34 @@ class _Features:
 
 
 WEIGHTS = {
-    "text": 0.20,
-    "dense": 0.20,
+    "text": 0.26,
+    "dense": 0.10,
     "title": 0.12,
     "error": 0.20,
     "version": 0.06,
     "sdk": 0.06,
     "platform": 0.04,
+    "symptom": 0.04,
     "area": 0.05,
     "found": 0.03,
     "open": 0.02,
     "recent": 0.02,
 }
-"""Feature weights (they sum to 1); measured on the dev split of the real pairs."""
+"""Feature weights with a dense encoder (they sum to 1), measured on the dev split."""
 LEXICAL_WEIGHTS = {**WEIGHTS, "text": WEIGHTS["text"] + WEIGHTS["dense"], "dense": 0.0}
-"""The weights without a dense encoder: the dense weight moves to lexical similarity."""
+"""The weights without a dense encoder (the default): the dense weight moves to lexical
+similarity. Measured on the real pairs, dense similarity did not improve recall or
+listed precision (docs/performance.md), so issue matching runs lexical unless a caller
+passes an encoder."""
 TEXT_SATURATION = 0.5
-DENSE_FLOOR = 0.55
-DENSE_CEILING = 0.85
+DENSE_FLOOR = 0.65
+DENSE_CEILING = 0.95
 """Dense cosine is mapped linearly from [floor, ceiling] to [0, 1]: WordLlama gives
-unrelated reports about 0.5 and two reports of one problem 0.8 and above."""
+unrelated reports about 0.35 (0.5 at the 90th percentile) and two reports of one problem
+0.52 to 0.96 on the real pairs; the floor keeps the many half-similar reports at zero."""
 RECENT_DAYS = 120
+GENERIC_SYMPTOMS = frozenset({"error", "broken", "wrong"})
+"""Symptoms too common in reports to tell two of them apart."""
 
 
 def _dense_feature(cosine: float) -> float:
@@ -323,7 +384,7 @@ def rank_candidates(
     searches: int = 1,
     now: datetime | None = None,
     route: str | None = None,
-    encoder: TextEncoder | None | object = _DEFAULT,
+    encoder: TextEncoder | None = None,
     vectors: dict[str, np.ndarray] | None = None,
     threshold: float = LISTING_THRESHOLD,
 ) -> list[KnownIssueCandidate]:
@@ -335,7 +396,7 @@ def rank_candidates(
         searches: How many searches ran (for the "found by several" feature).
         now: Reference time for recent activity.
         route: The ticket's route, compared with each issue's area label.
-        encoder: The dense encoder; the shipped one when omitted, None for lexical only.
+        encoder: The dense encoder; None (the default) for lexical ranking only.
         vectors: Precomputed unit embeddings by issue key (from a local snapshot); the
             rest are encoded here.
         threshold: Candidates at or above it are marked ``listed``.
@@ -344,7 +405,7 @@ def rank_candidates(
         pool = {h.key: PooledHit(hit=h, found_by=[0]) for h in pool}
     if not pool:
         return []
-    model: TextEncoder | None = default_encoder() if encoder is _DEFAULT else encoder  # type: ignore[assignment]
+    model = encoder
     weights = WEIGHTS if model is not None else LEXICAL_WEIGHTS
     problem = problem_text(signals.text)
     ticket_stems = _content_stems(f"{signals.subject}\n{signals.subject}\n{problem}")
@@ -387,12 +448,14 @@ def rank_candidates(
     } - versions_bad
     ticket_families = {s.family for s in signals.sdks}
     ticket_platforms = platform_words(signals)
+    ticket_symptoms = [n for n in signals.symptoms if n not in GENERIC_SYMPTOMS]
 
     ranked: list[KnownIssueCandidate] = []
     for key, pooled in pool.items():
         hit = pooled.hit
         full = f"{hit.title}\n{hit.body}"
         words = f" {' '.join(tokenize(full))} "
+        words_raw = full.lower()
         f = _Features()
 
         cosine = _cosine(ticket_vec, _tfidf(Counter(docs[key]), idf))
@@ -416,6 +479,14 @@ def rank_candidates(
                 f.matched.append(phrase)
                 f.reasons.append((weights["error"], f"same error string: '{phrase}'"))
                 break
+            named = [i for i in _identifiers(phrases) if i.lower() in words_raw]
+            if named:
+                f.error = max(f.error, 0.6)
+                f.matched += named
+                f.reasons.append(
+                    (0.6 * weights["error"], f"names the error's identifier: {named[0]}")
+                )
+                continue
             if error.type and _contains_words(words, error.type) and error.message:
                 msg = set(tokenize(error.message)) - STOPWORDS
                 have = {t for t in msg if f" {t} " in words}
@@ -461,6 +532,15 @@ def rank_candidates(
                 f.matched += found
                 f.reasons.append(
                     (f.platform * weights["platform"], f"same platform: {', '.join(found)}")
+                )
+
+        if ticket_symptoms:
+            theirs = symptoms_in(full, ticket_symptoms)
+            common_symptoms = [name for name in ticket_symptoms if name in theirs]
+            f.symptom = len(common_symptoms) / len(ticket_symptoms)
+            if common_symptoms:
+                f.reasons.append(
+                    (f.symptom * weights["symptom"], f"same symptom: {', '.join(common_symptoms)}")
                 )
 
         area = area_of_labels(hit.labels)
@@ -559,15 +639,18 @@ async def _run_searches(
     return results, [f for f in failures if f is not None]
 
 
-def _resolve_duplicates(pool: dict[str, PooledHit], backend: IssueSearch) -> None:
+def _resolve_duplicates(pool: dict[str, PooledHit], backend: IssueSearch, own: set[str]) -> None:
     """Replace each issue closed as a duplicate by its original, when the original is in
-    the pool or the backend can fetch it; the original inherits how it was found."""
+    the pool or the backend can fetch it; the original inherits how it was found. A
+    duplicate of the ticket's own issue stays: it is the same problem reported again."""
     lookup = getattr(backend, "get", None)
     for key in list(pool):
         pooled = pool.get(key)
         if pooled is None or not pooled.hit.duplicate_of:
             continue
         target = pooled.hit.duplicate_of
+        if target.lower() in own:
+            continue
         original = pool.get(target) or next(
             (p for k, p in pool.items() if k.lower() == target.lower()), None
         )
@@ -614,8 +697,8 @@ async def find_known_issues(
         now: Reference time for "recent activity"; the current time when omitted.
         own_issues: The ticket's own issues (``owner/name#number``), never candidates;
             when None, read from the ticket id (see :func:`.models.own_issue_keys`).
-        encoder: The dense encoder; the backend's (or the shipped one) when omitted,
-            None for lexical ranking only.
+        encoder: The dense encoder; the backend's when omitted (a local snapshot opened
+            with one), else None: lexical ranking only.
         threshold: The listing threshold (calibrated default).
 
     Returns:
@@ -631,8 +714,8 @@ async def find_known_issues(
     plans = plan_searches(signals, route=route_key, max_searches=max_searches)
     backend_name = str(getattr(backend, "backend_name", type(backend).__name__))
     if encoder is _DEFAULT:
-        encoder = getattr(backend, "encoder", _DEFAULT)
-    model: TextEncoder | None = default_encoder() if encoder is _DEFAULT else encoder  # type: ignore[assignment]
+        encoder = getattr(backend, "encoder", None)
+    model: TextEncoder | None = encoder  # type: ignore[assignment]
     own = {k.lower() for k in own_issues} if own_issues is not None else set()
     if own_issues is None:
         own = own_issue_keys(signals.ticket_id)
@@ -668,7 +751,7 @@ async def find_known_issues(
         text = f"{signals.subject}\n{problem_text(signals.text)}"
         for hit in similar(text, limit=SIMILAR_LIMIT, exclude=own):
             pool.setdefault(hit.key, PooledHit(hit=hit)).found_by.append(SIMILAR_SEARCH)
-    _resolve_duplicates(pool, backend)
+    _resolve_duplicates(pool, backend, own)
     for key in [k for k in pool if k.lower() in own]:
         del pool[key]
 

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from ...errors import InputError
 from ...loading import describe_validation_error
-from ..docs.embedding import TextEncoder, cached_embeddings, default_encoder
+from ..docs.embedding import TextEncoder, cached_embeddings
 from ..docs.embedding import reciprocal_rank_fusion as rrf
 from .models import IssueHit, IssueRecord, IssueSearchResult, referenced_issues
 from .query import STOPWORDS, build_query, parse_query, stem_all, tokenize
@@ -31,7 +31,6 @@ from .query import STOPWORDS, build_query, parse_query, stem_all, tokenize
 SIMILAR_DEPTH = 30
 """How deep each of the two rankings of :meth:`LocalIssues.similar` is read."""
 MAX_QUERY_STEMS = 80
-_DEFAULT = object()
 
 DEFAULT_SNAPSHOT = Path(__file__).resolve().parents[2] / "data" / "issues" / "snapshot.jsonl"
 
@@ -101,8 +100,9 @@ class LocalIssues:
     Args:
         path: A snapshot JSONL file; the shipped snapshot when omitted.
         records: Records to index instead of reading a file (tests, benchmarks).
-        encoder: The dense encoder; the shipped WordLlama model when omitted, None for
-            lexical ranking only.
+        encoder: A dense encoder (e.g. :func:`~..docs.embedding.default_encoder`) for
+            hybrid retrieval; None (the default: lexical won on the real pairs) for BM25
+            only.
         cache_dir: Where the issue embeddings are cached (by content hash); not cached
             when None.
     """
@@ -114,14 +114,12 @@ class LocalIssues:
         path: Path | None = None,
         *,
         records: list[IssueRecord] | None = None,
-        encoder: TextEncoder | None | object = _DEFAULT,
+        encoder: TextEncoder | None = None,
         cache_dir: Path | None = None,
     ):
         self.path = path or DEFAULT_SNAPSHOT
         self.records = records if records is not None else load_snapshot(self.path)
-        self.encoder: TextEncoder | None = (
-            default_encoder() if encoder is _DEFAULT else encoder  # type: ignore[assignment]
-        )
+        self.encoder = encoder
         self.cache_dir = cache_dir
         self._vectors: np.ndarray | None = None
         self._docs: list[_Doc] = []
@@ -138,6 +136,7 @@ class LocalIssues:
             self._bm25.index(corpus, show_progress=False)
         self._by_key = {(r.repo.lower(), r.number): r for r in self.records}
         self._row = {r.key.lower(): i for i, r in enumerate(self.records)}
+        self._issue_rows = np.array([r.kind == "issue" for r in self.records], dtype=bool)
 
     # -- dense side --------------------------------------------------------------------
 
@@ -170,12 +169,11 @@ class LocalIssues:
         """
         if not self._docs or not text.strip():
             return []
-        allowed = np.array(
-            [
-                d.record.kind == "issue" and d.record.key.lower() not in (exclude or set())
-                for d in self._docs
-            ]
-        )
+        allowed = self._issue_rows.copy()
+        for key in exclude or ():
+            row = self._row.get(key.lower())
+            if row is not None:
+                allowed[row] = False
         stems = [s for s in stem_all([t for t in tokenize(text) if t not in STOPWORDS])]
         stems = list(dict.fromkeys(stems))[:MAX_QUERY_STEMS]
         rankings: list[list[int]] = []

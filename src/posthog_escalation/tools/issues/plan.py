@@ -69,7 +69,7 @@ PLATFORM_WORDS = _wordlist(
     "safari chrome firefox edge android ios iphone ipad flutter expo hermes nextjs nuxt "
     "sveltekit svelte remix angular vue lambda vercel serverless django flask fastapi celery "
     "rails laravel swiftui compose kotlin electron capacitor ionic cloudflare workers webview "
-    "wordpress shopify next react native"
+    "wordpress shopify react native"
 )
 # The component word a route stands for, when the ticket uses none of its own.
 ROUTE_COMPONENT = {
