@@ -10,9 +10,10 @@ the other side is looked for. The split is by the ticket's id, fixed for everyon
 
 Printed, for lexical-only ranking and for hybrid ranking (dense side on) in the same run:
 recall@1, recall@5 and MRR of the other side; the precision/recall curve of the listed
-matches over thresholds (dev), the threshold it picks (the lowest with listed precision
->= 0.7, best precision among equal recall) and the shipped threshold's precision and recall on dev and holdout; the demo
-ticket's searches and listed issues; the project's own labelled pairs
+matches over thresholds (dev), the threshold it picks (the best listed recall with
+precision >= 0.7, then the best precision, then the lowest) and the shipped threshold's
+precision and recall on dev and holdout; the demo ticket's searches and listed issues;
+the project's own labelled pairs
 (benchmarks/data/issue_pairs.jsonl, written by the team) as a second set; and the latency
 per ticket over a synthesized 5,000-issue snapshot.
 

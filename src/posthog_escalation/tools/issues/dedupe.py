@@ -679,7 +679,7 @@ async def find_known_issues(
     concurrency: int = 2,
     now: datetime | None = None,
     own_issues: Collection[str] | None = None,
-    encoder: TextEncoder | None | object = _DEFAULT,
+    encoder: TextEncoder | object | None = _DEFAULT,
     threshold: float = LISTING_THRESHOLD,
 ) -> KnownIssueCandidates:
     """Search for issues that describe the ticket's problem, rank them and mark the ones

@@ -24,8 +24,6 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field
-
 from ...models import Model
 from ...signals import SYMPTOMS, Signals, exact_version
 from .query import STOPWORDS, quote_phrase, tokenize
@@ -161,8 +159,13 @@ def platform_words(signals: Signals) -> list[str]:
     """Platform, browser and framework words, most specific first."""
     tokens = tokenize(
         " ".join(
-            [*signals.runtimes, *signals.frameworks, *signals.platforms]
-            + [signals.subject, problem_text(signals.text)]
+            [
+                *signals.runtimes,
+                *signals.frameworks,
+                *signals.platforms,
+                signals.subject,
+                problem_text(signals.text),
+            ]
         )
     )
     return _in_order(tokens, PLATFORM_WORDS)
