@@ -258,6 +258,7 @@ def print_answers(corpus: Path) -> None:
 def print_quality(corpus: Path) -> None:
     queries = load_queries()
     index = build_index(corpus)
+    lexical = build_index(corpus, encoder=None)
     splits = {
         "all": queries,
         "dev (odd ids, used for tuning)": [q for q in queries if q["id"] % 2 == 1],
@@ -265,13 +266,18 @@ def print_quality(corpus: Path) -> None:
     }
     base_all = baseline(corpus, queries)
     ours_all = ours(index, queries)
+    lexical_all = ours(lexical, queries)
     by_id = {q["id"]: i for i, q in enumerate(queries)}
     size = f"{index.stats.pages} pages, {index.stats.sections} sections"
     print(f"\n## Quality on the real corpus ({size})")
     print(f"{'split':40} {'system':22} {'recall@1':>9} {'recall@5':>9} {'MRR@10':>8}")
     for name, subset in splits.items():
         idx = [by_id[q["id"]] for q in subset]
-        for system, ranked in (("docs search", ours_all), ("bm25s baseline", base_all)):
+        for system, ranked in (
+            ("docs search, hybrid", ours_all),
+            ("docs search, lexical", lexical_all),
+            ("bm25s baseline", base_all),
+        ):
             m = metrics([ranked[i] for i in idx], subset)
             label = f"{name} (n={m['n']})"
             print(
@@ -349,16 +355,20 @@ def timed(fn, repeat: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
-def print_performance(name: str, corpus: Path, queries: list[str], builds: int) -> None:
+def print_performance(
+    name: str, corpus: Path, queries: list[str], builds: int, *, dense: bool = True
+) -> None:
     store = Path(tempfile.mkdtemp(prefix="bench-docs-store-"))
+    encoder = default_encoder() if dense else None
+    name = f"{name}, {'hybrid (dense included)' if encoder else 'lexical only'}"
     try:
-        build_s, index = timed(lambda: build_index(corpus, store=store), builds)
+        build_s, index = timed(lambda: build_index(corpus, store=store, encoder=encoder), builds)
         saved = store / index.stats.content_hash[:24]
-        load_s, loaded = timed(lambda: load_index(saved), 30)
+        load_s, loaded = timed(lambda: load_index(saved, encoder=encoder), 30)
         start = time.perf_counter()
-        load_index(saved).search(queries[0])
+        load_index(saved, encoder=encoder).search(queries[0])
         cold_first = time.perf_counter() - start
-        open_s, _ = timed(lambda: open_folder_index(corpus, store), 30)
+        open_s, _ = timed(lambda: open_folder_index(corpus, store), 30) if dense else (0.0, None)
         latencies = []
         for _ in range(5):
             for q in queries:
@@ -377,10 +387,11 @@ def print_performance(name: str, corpus: Path, queries: list[str], builds: int) 
             f"index on disk {index.stats.index_bytes / 1e6:.2f} MB"
         )
         print(f"build (median of {builds}): {build_s:.3f} s")
-        print(
-            f"open_folder_index on an unchanged folder (stat check + load, median of 30): "
-            f"{open_s * 1000:.2f} ms"
-        )
+        if dense:
+            print(
+                f"open_folder_index on an unchanged folder (stat check + load, median of 30): "
+                f"{open_s * 1000:.2f} ms"
+            )
         print(
             f"load saved index (median of 30): {load_s * 1000:.2f} ms; "
             f"load + first query: {cold_first * 1000:.2f} ms"
@@ -408,13 +419,17 @@ def main() -> int:
     if args.corpus.is_dir():
         print_answers(args.corpus)
         print_quality(args.corpus)
-        print_performance(f"Real corpus ({args.corpus})", args.corpus, queries, builds=3)
+        for dense in (False, True):
+            name = f"Real corpus ({args.corpus})"
+            print_performance(name, args.corpus, queries, builds=3, dense=dense)
     else:
         print(f"\n(real corpus {args.corpus} absent: quality figures skipped)")
     print_performance("Shipped default docs", shipped_docs_dir(), queries, builds=3)
     with tempfile.TemporaryDirectory(prefix="bench-docs-synth-") as tmp:
         synthetic_corpus(Path(tmp), args.pages)
-        print_performance(f"Synthetic corpus ({args.pages} pages)", Path(tmp), queries, builds=1)
+        for dense in (False, True):
+            name = f"Synthetic corpus ({args.pages} pages)"
+            print_performance(name, Path(tmp), queries, builds=1, dense=dense)
     return 0
 
 

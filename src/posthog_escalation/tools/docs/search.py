@@ -165,9 +165,7 @@ class DocsIndex:
     def passage(self, hit: DocHit) -> str:
         """The full prose (or, without prose, the code) of a hit's section."""
         if self._section_ids is None:
-            self._section_ids = {
-                self._field(i, "id"): i for i in range(self.section_count)
-            }
+            self._section_ids = {self._field(i, "id"): i for i in range(self.section_count)}
         section = self._section_ids.get(hit.id)
         if section is None:
             return hit.snippet

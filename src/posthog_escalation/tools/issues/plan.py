@@ -4,6 +4,8 @@ A search term comes from one of four facts the understanding layer read from the
 and each planned search says which and why:
 
 - **the error signature**: the error's key phrase, as an exact phrase;
+- **the component's configuration**: a documented SDK option the problem names
+  (``maskAllTextInputs``), as an exact phrase;
 - **the SDK and its version**: the broken version, with the component word;
 - **the component and the symptom**: a product-area word the ticket uses (or the route's)
   with the symptom or the platform;
@@ -25,10 +27,12 @@ import re
 from typing import Literal
 
 from ...models import Model
-from ...signals import SYMPTOMS, Signals, exact_version
+from ...signals import KNOWN_OPTIONS, SYMPTOMS, Signals, exact_version
 from .query import STOPWORDS, quote_phrase, tokenize
 
-SearchKind = Literal["error", "sdk_version", "component_symptom", "component_platform", "subject"]
+SearchKind = Literal[
+    "error", "config_option", "sdk_version", "component_symptom", "component_platform", "subject"
+]
 
 
 class PlannedSearch(Model):
@@ -210,6 +214,18 @@ def subject_terms(signals: Signals, limit: int = 3) -> list[str]:
     return (lead + rest)[:limit]
 
 
+_OPTION = re.compile(r"(?<![\w.$-])([A-Za-z_][A-Za-z0-9_]{9,})(?![\w$-])")
+
+
+def config_option(signals: Signals) -> str | None:
+    """The first documented SDK option (ten characters or more) the problem text names."""
+    for match in _OPTION.finditer(problem_text(signals.text)):
+        name = match.group(1)
+        if name in KNOWN_OPTIONS and name != "session_recording":
+            return name
+    return None
+
+
 def broken_version(signals: Signals) -> tuple[str | None, str | None]:
     """The exact version the problem starts in (a regression's first bad version, else the
     version of the main SDK) and the package it belongs to."""
@@ -233,9 +249,10 @@ def plan_searches(
     Every search has at most three terms (GitHub requires every word to match):
 
     1. each error's key phrase (at most two errors), as an exact phrase;
-    2. the broken SDK version with the component word;
-    3. the component word with the symptom word, and with the platform word;
-    4. the subject's most specific words.
+    2. a documented configuration option the problem names, as an exact phrase;
+    3. the broken SDK version with the component word;
+    4. the component word with the symptom word, and with the platform word;
+    5. the subject's most specific words.
 
     Args:
         signals: What the understanding layer read from the ticket.
@@ -256,6 +273,9 @@ def plan_searches(
         phrase = error.key_phrase or next(iter(error.search_phrases), "")
         if len(phrase) >= 6:
             add(quote_phrase(phrase), "error", f"the error the ticket quotes: {error.text[:80]}")
+    option = config_option(signals)
+    if option:
+        add(quote_phrase(option), "config_option", f"the configuration option named ({option})")
     components = component_words(signals, route)
     component = components[0] if components else None
     version, package = broken_version(signals)
