@@ -23,8 +23,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import re
 import random
+import re
 import shutil
 import statistics
 import sys

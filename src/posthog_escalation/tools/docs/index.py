@@ -5,8 +5,9 @@ An index lives in ``<data_dir>/docs/index/<content-hash>/``: a few ``.npy`` arra
 when the dense encoder is available) and ``meta.json``. The content hash covers every
 docs file's path and bytes, the parser/format version, the ranking parameters and the
 encoder's name, so an index (embeddings included) is rebuilt exactly when the docs, the
-code that reads them or the model change. ``current.json`` remembers, per docs folder, the files' sizes and modification
-times and the hash they produced, so opening an unchanged folder reads no docs at all.
+code that reads them or the model change. ``current.json`` remembers, per docs folder,
+the files' sizes and modification times and the hash they produced, so opening an
+unchanged folder reads no docs at all.
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ def build_index(
     params: RankingParams | None = None,
     max_bytes: int = MAX_FILE_BYTES,
     store: Path | None = None,
-    encoder: TextEncoder | None | object = _DEFAULT,
+    encoder: TextEncoder | object | None = _DEFAULT,
 ) -> DocsIndex:
     """Parse a docs folder and build its index.
 
@@ -348,7 +349,7 @@ def _folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
 
 
-def load_index(folder: Path, *, encoder: TextEncoder | None | object = _DEFAULT) -> DocsIndex:
+def load_index(folder: Path, *, encoder: TextEncoder | object | None = _DEFAULT) -> DocsIndex:
     """Load a saved index (arrays and embeddings memory-mapped, strings read lazily).
 
     Args:
