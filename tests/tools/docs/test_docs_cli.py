@@ -50,6 +50,8 @@ def test_search_json_returns_doc_hits(tmp_path: Path, capsys) -> None:
         "score",
         "area",
         "route",
+        "lexical",
+        "dense",
     }
 
 

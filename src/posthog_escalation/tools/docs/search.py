@@ -220,7 +220,9 @@ class DocsIndex:
             scores = np.where(allowed, scores, 0.0)
         candidates = _top(scores, max(CANDIDATES, limit * 4))
         cosines: np.ndarray | None = None
-        if self.dense is not None and self.encoder is not None:
+        if candidates.size and self.dense is not None and self.encoder is not None:
+            # Dense neighbours join a query that matches something: a query of stop
+            # words or unknown words still finds nothing.
             vector = self.encoder.encode([query])[0]
             cosines = np.asarray(self.dense @ vector, dtype=np.float32)
             if allowed is not None:
