@@ -11,7 +11,7 @@ the other side is looked for. The split is by the ticket's id, fixed for everyon
 Printed, for lexical-only ranking and for hybrid ranking (dense side on) in the same run:
 recall@1, recall@5 and MRR of the other side; the precision/recall curve of the listed
 matches over thresholds (dev), the threshold it picks (the best listed recall with
-precision >= 0.7, then the best precision, then the lowest) and the shipped threshold's
+precision >= 0.75, then the best precision, then the lowest) and the shipped threshold's
 precision and recall on dev and holdout; the demo ticket's searches and listed issues;
 the project's own labelled pairs
 (benchmarks/data/issue_pairs.jsonl, written by the team) as a second set; and the latency
@@ -56,7 +56,9 @@ DATA = HERE / "data"
 DEFAULT_CORPUS = Path("/work/shared/corpora/posthog-issues")
 DEMO = HERE.parent / "src" / "posthog_escalation" / "examples" / "demo_request.yaml"
 THRESHOLDS = [round(0.20 + 0.02 * i, 2) for i in range(26)]
-TARGET_PRECISION = 0.7
+TARGET_PRECISION = 0.75
+"""The precision the threshold must reach on dev: the 0.7 target plus a margin, since
+one more wrong listing moves a 15-query dev set's precision by several points."""
 DEPTH = 20
 
 
@@ -109,6 +111,7 @@ class Run:
     def __init__(self) -> None:
         self.candidates: dict[str, list[tuple[str, float]]] = {}
         self.latency_ms: list[float] = []
+        self.signals_ms: list[float] = []
 
 
 async def run_tickets(
@@ -119,10 +122,12 @@ async def run_tickets(
     for tid, ticket in tickets.items():
         started = time.perf_counter()
         signals = extract_signals(ticket)
+        matching = time.perf_counter()
         found = await find_known_issues(
             signals, backend, playbook, limit=DEPTH, now=ticket.created_at, encoder=encoder
         )
-        out.latency_ms.append((time.perf_counter() - started) * 1000)
+        out.latency_ms.append((time.perf_counter() - matching) * 1000)
+        out.signals_ms.append((matching - started) * 1000)
         out.candidates[tid] = [(c.key, c.confidence) for c in found.candidates]
         if details:
             print(f"  {tid}: route={found.route}")
@@ -241,7 +246,7 @@ def print_real(corpus: Path, details: bool) -> None:
     print(f"\nticket's own issue among its candidates: {self_hits} times")
     for mode, run in runs.items():
         print(
-            f"latency per ticket ({mode}, {len(records)} issues): "
+            f"matching latency per ticket ({mode}, {len(records)} issues): "
             f"p50 {statistics.median(run.latency_ms):.1f} ms, max {max(run.latency_ms):.1f} ms"
         )
 
@@ -352,8 +357,9 @@ def print_latency(size: int, corpus: Path) -> None:
             run = asyncio.run(run_tickets(tickets, backend, encoder=model))
             lat = sorted(run.latency_ms)
             print(
-                f"{mode:24} tickets={len(lat)} p50 {statistics.median(lat):.1f} ms, "
-                f"p95 {lat[int(0.95 * (len(lat) - 1))]:.1f} ms, max {lat[-1]:.1f} ms"
+                f"{mode:24} tickets={len(lat)} matching p50 {statistics.median(lat):.1f} ms, "
+                f"p95 {lat[int(0.95 * (len(lat) - 1))]:.1f} ms, max {lat[-1]:.1f} ms "
+                f"(extract_signals before it: p50 {statistics.median(run.signals_ms):.1f} ms)"
             )
 
 

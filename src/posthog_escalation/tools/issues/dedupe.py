@@ -62,8 +62,8 @@ LISTING_THRESHOLD = 0.34
 """A candidate at or above this confidence is listed as a matching issue. Chosen on the
 dev split of the real duplicate pairs from the precision/recall curve that
 ``benchmarks/bench_issues.py`` prints: the highest listed recall with listed precision at
-least 0.7, the best precision among those, the lowest such threshold (see
-docs/performance.md, "Known-issue search")."""
+least 0.75 (the 0.7 target plus a margin), the best precision among those, the lowest such
+threshold (see docs/performance.md, "Known-issue search")."""
 
 _DEFAULT = object()
 
@@ -130,11 +130,10 @@ REPO_FAMILY = {
 
 @dataclass
 class PooledHit:
-    """A search hit, the searches that returned it, and the duplicates it stands for."""
+    """A search hit and the searches that returned it."""
 
     hit: IssueHit
     found_by: list[int] = field(default_factory=list)
-    duplicates: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------
@@ -570,11 +569,7 @@ def rank_candidates(
             days = max(0, (reference - activity).days)
             status += f", active {days} day{'s' if days != 1 else ''} before the ticket"
         f.reasons.append((f.open * weights["open"] + f.recent * weights["recent"], status))
-        if pooled.duplicates:
-            f.reasons.append(
-                (1.0, f"listed for {', '.join(pooled.duplicates)}, closed as its duplicate")
-            )
-        elif hit.duplicate_of:
+        if hit.duplicate_of:
             f.reasons.append((1.0, f"closed as a duplicate of {hit.duplicate_of}"))
 
         confidence = max(0.0, min(1.0, sum(getattr(f, n) * w for n, w in weights.items())))
@@ -593,7 +588,6 @@ def rank_candidates(
                 reasons=reasons,
                 matched_terms=list(dict.fromkeys(f.matched)),
                 found_by=sorted(pooled.found_by),
-                duplicates=pooled.duplicates,
             )
         )
     ranked.sort(key=lambda c: (-c.confidence, c.repo, c.number))
@@ -639,32 +633,62 @@ async def _run_searches(
     return results, [f for f in failures if f is not None]
 
 
-def _resolve_duplicates(pool: dict[str, PooledHit], backend: IssueSearch, own: set[str]) -> None:
-    """Replace each issue closed as a duplicate by its original, when the original is in
-    the pool or the backend can fetch it; the original inherits how it was found. A
-    duplicate of the ticket's own issue stays: it is the same problem reported again."""
+def _resolve_duplicates(
+    pool: dict[str, PooledHit], backend: IssueSearch, own: set[str]
+) -> dict[str, str]:
+    """Add the original of each pooled issue closed as a duplicate (when the backend can
+    fetch it and it is not already pooled); returns duplicate key -> original key. A
+    duplicate of the ticket's own issue is left alone: it is the same problem reported
+    again, so it is a match itself."""
     lookup = getattr(backend, "get", None)
+    lowered = {k.lower(): k for k in pool}
+    originals: dict[str, str] = {}
     for key in list(pool):
-        pooled = pool.get(key)
-        if pooled is None or not pooled.hit.duplicate_of:
+        target = pool[key].hit.duplicate_of
+        if not target or target.lower() in own or target.lower() == key.lower():
             continue
-        target = pooled.hit.duplicate_of
-        if target.lower() in own:
-            continue
-        original = pool.get(target) or next(
-            (p for k, p in pool.items() if k.lower() == target.lower()), None
-        )
-        if original is None and callable(lookup):
+        if target.lower() not in lowered and callable(lookup):
             repo, _, number = target.partition("#")
             record = lookup(repo, int(number))
             if record is not None:
-                original = PooledHit(hit=IssueHit(**record.model_dump()))
-                pool[record.key] = original
-        if original is None or original is pooled:
+                pool[record.key] = PooledHit(hit=IssueHit(**record.model_dump()))
+                lowered[record.key.lower()] = record.key
+        if target.lower() in lowered:
+            originals[key] = lowered[target.lower()]
+    return originals
+
+
+def _list_originals(
+    ranked: list[KnownIssueCandidate], originals: dict[str, str], threshold: float
+) -> list[KnownIssueCandidate]:
+    """Fold each duplicate into its original: the original takes the better confidence
+    (and the duplicate's reasons after its own), and the duplicate leaves the list."""
+    if not originals:
+        return ranked
+    by_key = {c.key: c for c in ranked}
+    merged: dict[str, KnownIssueCandidate] = {}
+    for duplicate, original in originals.items():
+        dup, orig = by_key.get(duplicate), merged.get(original) or by_key.get(original)
+        if dup is None or orig is None:
             continue
-        original.found_by = sorted(set(original.found_by) | set(pooled.found_by))
-        original.duplicates = list(dict.fromkeys([*original.duplicates, key, *pooled.duplicates]))
-        del pool[key]
+        confidence = max(orig.confidence, dup.confidence)
+        merged[original] = orig.model_copy(
+            update={
+                "confidence": confidence,
+                "listed": orig.kind == "issue" and confidence >= threshold,
+                "duplicates": list(dict.fromkeys([*orig.duplicates, duplicate])),
+                "reasons": [
+                    f"{duplicate}, closed as its duplicate, matches: "
+                    + "; ".join(dup.reasons[:2]),
+                    *orig.reasons,
+                ],
+                "found_by": sorted(set(orig.found_by) | set(dup.found_by)),
+            }
+        )
+    folded = {d for d, o in originals.items() if o in merged}
+    out = [merged.get(c.key, c) for c in ranked if c.key not in folded]
+    out.sort(key=lambda c: (-c.confidence, c.repo, c.number))
+    return out
 
 
 async def find_known_issues(
@@ -751,7 +775,7 @@ async def find_known_issues(
         text = f"{signals.subject}\n{problem_text(signals.text)}"
         for hit in similar(text, limit=SIMILAR_LIMIT, exclude=own):
             pool.setdefault(hit.key, PooledHit(hit=hit)).found_by.append(SIMILAR_SEARCH)
-    _resolve_duplicates(pool, backend, own)
+    originals = _resolve_duplicates(pool, backend, own)
     for key in [k for k in pool if k.lower() in own]:
         del pool[key]
 
@@ -771,7 +795,8 @@ async def find_known_issues(
         encoder=model,
         vectors=vectors,
         threshold=threshold,
-    )[:limit]
+    )
+    ranked = _list_originals(ranked, originals, threshold)[:limit]
     related: dict[str, IssueHit] = {}
     top = [c for c in ranked[:RELATED_FOR] if c.listed]
     with_prs: list[KnownIssueCandidate] = []
