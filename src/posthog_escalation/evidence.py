@@ -28,7 +28,12 @@ from .tables import pipe_table
 from .tools.docs import DocHit
 from .tools.hogql import ImpactSummary, impact_summary
 from .tools.incidents import Incident
-from .tools.issues import KnownIssueCandidate, KnownIssueCandidates, find_known_issues
+from .tools.issues import (
+    LISTING_THRESHOLD,
+    KnownIssueCandidate,
+    KnownIssueCandidates,
+    find_known_issues,
+)
 
 log = logging.getLogger(__name__)
 
@@ -709,8 +714,9 @@ async def _known_drafts(
 WARNING_ROUTES = frozenset({None, "ingestion", "sdk_bug", "cdp", "product_analytics"})
 """Routes whose escalations look at ingestion warnings (data that went missing or wrong)."""
 
-MATCH_CONFIDENCE = 0.55
-"""A candidate at or above this confidence is listed as a matching issue."""
+MATCH_CONFIDENCE = LISTING_THRESHOLD
+"""A candidate at or above this confidence is listed as a matching issue (the known-issue
+search's calibrated threshold)."""
 
 LEADER_CONFIDENCE = 0.3
 LEADER_MARGIN = 0.1
