@@ -14,6 +14,7 @@ import pytest
 from posthog_escalation.backends import Backends, world_incidents
 from posthog_escalation.errors import UnavailableError
 from posthog_escalation.evidence import (
+    MATCH_CONFIDENCE,
     ROLES,
     EvidenceLog,
     GatherLimits,
@@ -247,7 +248,8 @@ def _known(*candidates: KnownIssueCandidate) -> KnownIssueCandidates:
 
 
 def test_every_confident_candidate_is_a_likely_match() -> None:
-    found = likely_matches(_known(_candidate(1, 0.8), _candidate(2, 0.6), _candidate(3, 0.5)))
+    below = round(MATCH_CONFIDENCE - 0.05, 2)
+    found = likely_matches(_known(_candidate(1, 0.8), _candidate(2, 0.6), _candidate(3, below)))
     assert [c.number for c in found] == [1, 2]
 
 

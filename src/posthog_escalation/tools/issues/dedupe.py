@@ -58,7 +58,7 @@ RELATED_FOR = 3
 SIMILAR_SEARCH = -1
 """``found_by`` marker of the snapshot's similar-text retrieval."""
 
-LISTING_THRESHOLD = 0.34
+LISTING_THRESHOLD = 0.42
 """A candidate at or above this confidence is listed as a matching issue. Chosen on the
 dev split of the real duplicate pairs from the precision/recall curve that
 ``benchmarks/bench_issues.py`` prints: the highest listed recall with listed precision at
@@ -268,12 +268,17 @@ _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+|[a-z]+[A-Z][\
 
 
 def _identifiers(phrases: list[str]) -> list[str]:
-    """Code identifiers in an error's phrases (``adoptedStyleSheets``, ``n.getItem``,
-    ``ERR_BLOCKED``), longest part first; minified one-letter prefixes dropped."""
+    """Code identifiers in an error's phrases (``adoptedStyleSheets``, ``getItem``,
+    ``ERR_BLOCKED``): camelCase or snake_case parts of six characters or more, longest
+    first (plain words such as a package segment ``android`` are not identifiers)."""
     found: list[str] = []
     for phrase in phrases:
         for match in _IDENTIFIER.finditer(phrase or ""):
-            parts = [p for p in match.group(0).split(".") if len(p) >= 6]
+            parts = [
+                p
+                for p in match.group(0).split(".")
+                if len(p) >= 6 and (re.search(r"[a-z][A-Z]", p) or "_" in p.strip("_"))
+            ]
             found += sorted(parts, key=len, reverse=True)
     return list(dict.fromkeys(found))
 
@@ -419,6 +424,7 @@ def rank_candidates(
     idf = {t: math.log((n_docs + 1) / (c + 0.5)) for t, c in df.items()}
     ticket_vec = _tfidf(Counter(ticket_stems), idf)
     ticket_set = set(ticket_stems)
+    subject_set = set(_content_stems(signals.subject))
     reference = now or datetime.now(UTC)
 
     dense: dict[str, float] = {}
@@ -496,7 +502,8 @@ def rank_candidates(
         surface = _surface_words(hit.title)
         title_stems = set(surface) - error_stems
         shared = sorted(title_stems & ticket_set, key=lambda stem: surface[stem])
-        f.title = len(shared) / len(title_stems) if title_stems else 0.0
+        in_subject = title_stems & subject_set
+        f.title = (len(shared) + len(in_subject)) / (2 * len(title_stems)) if title_stems else 0.0
         if shared:
             words_shared = [surface[stem] for stem in shared]
             f.reasons.append(
@@ -678,8 +685,7 @@ def _list_originals(
                 "listed": orig.kind == "issue" and confidence >= threshold,
                 "duplicates": list(dict.fromkeys([*orig.duplicates, duplicate])),
                 "reasons": [
-                    f"{duplicate}, closed as its duplicate, matches: "
-                    + "; ".join(dup.reasons[:2]),
+                    f"{duplicate}, closed as its duplicate, matches: " + "; ".join(dup.reasons[:2]),
                     *orig.reasons,
                 ],
                 "found_by": sorted(set(orig.found_by) | set(dup.found_by)),
