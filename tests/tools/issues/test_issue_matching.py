@@ -184,7 +184,7 @@ class CountingEncoder:
         return out / np.where(norms > 0, norms, 1.0)
 
 
-async def test_issue_embeddings_are_cached_by_content_and_used_in_ranking(tmp_path: Path) -> None:
+def test_issue_embeddings_are_cached_by_content_hash(tmp_path: Path) -> None:
     encoder = CountingEncoder()
     records = snapshot_with_duplicate()
     first = LocalIssues(records=records, encoder=encoder, cache_dir=tmp_path)
@@ -193,8 +193,14 @@ async def test_issue_embeddings_are_cached_by_content_and_used_in_ranking(tmp_pa
     again = LocalIssues(records=records, encoder=encoder, cache_dir=tmp_path)
     assert np.array_equal(again.vectors, first.vectors) and encoder.calls == 1
     changed = [*records[:2], records[2].model_copy(update={"body": "PNG export."})]
-    LocalIssues(records=changed, encoder=encoder, cache_dir=tmp_path).vectors
+    assert LocalIssues(records=changed, encoder=encoder, cache_dir=tmp_path).vectors is not None
     assert encoder.calls == 2 and len(list(tmp_path.glob("*.npy"))) == 2
-    found = await find_known_issues(extract_signals(demo()), again, default_playbook(), now=NOW)
+
+
+async def test_ranking_reuses_the_snapshots_issue_embeddings() -> None:
+    encoder = CountingEncoder()
+    backend = LocalIssues(records=snapshot_with_duplicate(), encoder=encoder)
+    assert backend.vectors is not None and encoder.calls == 1
+    found = await find_known_issues(extract_signals(demo()), backend, default_playbook(), now=NOW)
     assert found.dense and found.candidates
-    assert encoder.calls == 4  # the query, once to retrieve and once to rank; no issue text
+    assert encoder.calls == 3  # the problem text, once to retrieve and once to rank
