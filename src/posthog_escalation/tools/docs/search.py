@@ -224,7 +224,9 @@ class DocsIndex:
             # Dense neighbours join a query that matches something: a query of stop
             # words or unknown words still finds nothing.
             vector = self.encoder.encode([query])[0]
-            cosines = np.asarray(self.dense @ vector, dtype=np.float32)
+            # einsum, not BLAS gemv: on a busy 2-core machine the threaded BLAS call was
+            # 10x slower for one query vector (docs/performance.md, "Docs search").
+            cosines = np.einsum("ij,j->i", self.dense, vector).astype(np.float32, copy=False)
             if allowed is not None:
                 cosines = np.where(allowed, cosines, -1.0)
             nearest = _top(cosines + 1.0, self.params.dense_depth)

@@ -184,7 +184,7 @@ class LocalIssues:
         vectors = self.vectors
         if vectors is not None and self.encoder is not None:
             query = self.encoder.encode([text])[0]
-            dense = np.where(allowed, vectors @ query, -1.0)
+            dense = np.where(allowed, np.einsum("ij,j->i", vectors, query), -1.0)
             rankings.append(_top(dense, SIMILAR_DEPTH, floor=-1.0))
         fused = rrf(rankings)
         order = sorted(fused, key=lambda i: (-fused[i], i))[:limit]
