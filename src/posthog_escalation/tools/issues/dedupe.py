@@ -9,17 +9,20 @@ the ranking, not the search, decides:
 2. **Run** them against the candidate repositories (the route's repository, where
    customers often file instead, and each named SDK's repository) and pool the issues
    they return. A local snapshot also contributes its issues most similar to the whole
-   problem (BM25 and dense nearest neighbours fused by reciprocal rank).
-3. **Resolve** duplicates (an issue closed as a duplicate is replaced by its original)
-   and drop the ticket's own issue.
+   problem (bm25s over the snapshot, any word may match; with an encoder, dense nearest
+   neighbours too, fused by reciprocal rank).
+3. **Resolve** duplicates (an issue closed as a duplicate is folded into its original,
+   which is listed instead) and drop the ticket's own issue.
 4. **Rank** the pool by a measured weighting of bounded features: lexical similarity
-   (TF-IDF cosine over the pool), dense similarity (WordLlama cosine), the same error
-   string, title overlap, the same version, SDK family, platform and area label, how
-   many searches found it, and open state and recent activity. The weighted sum is the
-   candidate's confidence; a candidate is **listed** as matching when it passes
-   :data:`LISTING_THRESHOLD`, chosen from the precision/recall curve that
-   ``benchmarks/bench_issues.py`` prints on the real duplicate pairs (dev split).
-5. **Link** the PRs that reference the top candidates.
+   (TF-IDF cosine over the pool), dense similarity (WordLlama cosine, when an encoder is
+   given), the same error string or error identifier, title overlap, the same version,
+   SDK family, platform, symptom and area label, how many searches found it, and open
+   state and recent activity. The weighted sum is the candidate's confidence; a candidate
+   is **listed** as matching when it passes :data:`LISTING_THRESHOLD`, chosen from the
+   precision/recall curve that ``benchmarks/bench_issues.py`` prints on the real
+   duplicate pairs (dev split). Dense similarity did not improve those figures, so the
+   default ranking is lexical.
+5. **Link** the PRs that reference the listed top candidates.
 """
 
 from __future__ import annotations
