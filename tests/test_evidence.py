@@ -20,6 +20,7 @@ from posthog_escalation.backends import (
 )
 from posthog_escalation.errors import UnavailableError
 from posthog_escalation.evidence import (
+    MATCH_CONFIDENCE,
     ROLES,
     EvidenceLog,
     GatherLimits,
@@ -265,26 +266,21 @@ def _known(*candidates: KnownIssueCandidate) -> KnownIssueCandidates:
 
 
 def test_every_confident_candidate_is_a_likely_match() -> None:
-    found = likely_matches(_known(_candidate(1, 0.8), _candidate(2, 0.6), _candidate(3, 0.5)))
+    below = round(MATCH_CONFIDENCE - 0.05, 2)
+    found = likely_matches(_known(_candidate(1, 0.8), _candidate(2, 0.6), _candidate(3, below)))
     assert [c.number for c in found] == [1, 2]
 
 
-def test_a_clear_leader_below_the_confidence_bar_is_the_likely_match() -> None:
-    assert [c.number for c in likely_matches(_known(_candidate(1, 0.4), _candidate(2, 0.25)))] == [
-        1
-    ]
-    assert [c.number for c in likely_matches(_known(_candidate(1, 0.33)))] == [1]
-
-
-def test_close_or_weak_candidates_are_not_claimed() -> None:
-    assert likely_matches(_known(_candidate(1, 0.4), _candidate(2, 0.35))) == []
-    assert likely_matches(_known(_candidate(1, 0.2))) == []
+def test_a_candidate_below_the_calibrated_threshold_is_not_claimed() -> None:
+    below = round(MATCH_CONFIDENCE - 0.01, 2)
+    assert likely_matches(_known(_candidate(1, below), _candidate(2, 0.05))) == []
     assert likely_matches(_known()) == []
 
 
 def test_a_pull_request_is_never_a_matching_issue() -> None:
-    assert likely_matches(_known(_candidate(1, 0.9, "pr"), _candidate(2, 0.4))) == [
-        _candidate(2, 0.4)
+    listed = round(MATCH_CONFIDENCE + 0.01, 2)
+    assert likely_matches(_known(_candidate(1, 0.9, "pr"), _candidate(2, listed))) == [
+        _candidate(2, listed)
     ]
 
 

@@ -35,6 +35,7 @@ from .tools.hogql import (
 )
 from .tools.incidents import Incident, StaticIncidents
 from .tools.issues import (
+    LISTING_THRESHOLD,
     KnownIssueCandidate,
     KnownIssueCandidates,
     LocalIssues,
@@ -999,32 +1000,17 @@ async def _known_drafts(
 WARNING_ROUTES = frozenset({None, "ingestion", "sdk_bug", "cdp", "product_analytics"})
 """Routes whose escalations look at ingestion warnings (data that went missing or wrong)."""
 
-MATCH_CONFIDENCE = 0.55
-"""A candidate at or above this confidence is listed as a matching issue."""
-
-LEADER_CONFIDENCE = 0.3
-LEADER_MARGIN = 0.1
-"""Below :data:`MATCH_CONFIDENCE`, the top candidate still counts as the likely match when
-it has at least ``LEADER_CONFIDENCE`` and leads the runner-up by ``LEADER_MARGIN``: one
-clear candidate is a lead worth giving the team; several close ones are ambiguous."""
+MATCH_CONFIDENCE = LISTING_THRESHOLD
+"""A candidate at or above this confidence is listed as a matching issue (the known-issue
+search's calibrated threshold)."""
 
 
 def likely_matches(known: KnownIssueCandidates) -> list[KnownIssueCandidate]:
-    """The issues (not PRs) the escalation lists as matching the ticket, best first.
-
-    Every issue at or above :data:`MATCH_CONFIDENCE`; when there is none, the top issue if
-    it is a clear leader (see :data:`LEADER_CONFIDENCE`). Only candidates the search
-    returned can be listed, so a match is never invented.
-    """
-    issues = [c for c in known.candidates if c.kind == "issue"]
-    strong = [c for c in issues if c.confidence >= MATCH_CONFIDENCE]
-    if strong or not issues:
-        return strong
-    top, rest = issues[0], issues[1:]
-    runner_up = rest[0].confidence if rest else 0.0
-    if top.confidence >= LEADER_CONFIDENCE and top.confidence - runner_up >= LEADER_MARGIN:
-        return [top]
-    return []
+    """The issues (not PRs) the escalation lists as matching the ticket, best first: every
+    issue at or above :data:`MATCH_CONFIDENCE`, the threshold read off the precision/recall
+    curve of real duplicate pairs. Only candidates the search returned can be listed, so a
+    match is never invented."""
+    return [c for c in known.candidates if c.kind == "issue" and c.confidence >= MATCH_CONFIDENCE]
 
 
 ANALYTICS_VIEW_ROUTES = frozenset({"product_analytics", "web_analytics"})

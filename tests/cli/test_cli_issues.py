@@ -69,6 +69,23 @@ def test_match_ranks_the_known_issue_with_reasons_and_related_pr(
     assert "PostHog/posthog-js#2871" in out[first : first + 200]
     assert "same error string" in out
     assert "related PR: PostHog/posthog-js#2874" in out
+    assert "why: the error the ticket quotes" in out
+    assert "listed as matching: confidence 42% or more" in out
+    assert "listed — Session replay blank" in out
+
+
+def test_match_never_offers_the_tickets_own_issue(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "ticket.yaml"
+    path.write_text(TICKET.replace("id: ZD-48213", "id: PostHog/posthog-js#2871"))
+    assert main(["issues", "match", str(path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["excluded"] == ["posthog/posthog-js#2871"]
+    assert "PostHog/posthog-js#2871" not in {
+        f"{c['repo']}#{c['number']}" for c in result["candidates"]
+    }
+    assert all(s["reason"] for s in result["searches"])
 
 
 def test_match_json_round_trips(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -70,7 +70,10 @@ async def test_demo_is_high_routed_to_replay_with_the_known_issue(
     assert e.routing.route == "session_replay"
     assert e.affected_repo == "PostHog/posthog-js"
     assert e.impact.blast_radius is BlastRadius.MULTIPLE_ORGS
-    assert [i.key for i in e.known_issues.matching_issues] == ["PostHog/posthog-js#2871"]
+    assert [i.key for i in e.known_issues.matching_issues] == [
+        "PostHog/posthog-js#2871",
+        "PostHog/posthog#41236",  # the same report, filed in the main repository
+    ]
     assert [p.key for p in e.known_issues.related_prs] == ["PostHog/posthog-js#2874"]
     assert e.assessment.revenue_at_risk
     assert e.communication.churn_risk == "high"

@@ -109,9 +109,9 @@ async def test_an_issue_no_tool_returned_is_invented(case: EvalCase, outcome: Ou
 
 
 async def test_an_expected_issue_that_is_not_listed_fails(case: EvalCase, outcome: Outcome) -> None:
-    wanting = _expect(case, known_issues=["PostHog/posthog-js#2871", "PostHog/posthog#41236"])
+    wanting = _expect(case, known_issues=["PostHog/posthog-js#2871", "PostHog/posthog-js#2880"])
     failed = _failed(gating_checks(wanting, outcome))
-    assert failed == {"known_issues": "not listed: PostHog/posthog#41236"}
+    assert failed == {"known_issues": "not listed: PostHog/posthog-js#2880"}
 
 
 async def test_an_empty_known_issue_list_forbids_claiming_any(

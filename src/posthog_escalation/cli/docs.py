@@ -1,4 +1,5 @@
-"""CLI commands for docs search: ``docs search``, ``docs sync``, ``docs stats``."""
+"""CLI commands for docs search: ``docs search``, ``docs answer``, ``docs sync``,
+``docs stats``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..tools.docs import DEFAULT_REPO, IndexStats, open_docs_index, sync_docs
+from ..tools.docs import (
+    ANSWER_MIN_CONFIDENCE,
+    DEFAULT_REPO,
+    IndexStats,
+    answer_from_docs,
+    open_docs_index,
+    sync_docs,
+)
 from .common import console, err_console, state
 
 docs_app = typer.Typer(
@@ -45,6 +53,35 @@ def search_command(
         )
         console.print(f"   {hit.url}", style="cyan", highlight=False)
         console.print(f"   {hit.snippet}", highlight=False, markup=False)
+
+
+@docs_app.command("answer")
+def answer_command(
+    subject: Annotated[str, typer.Argument(help="The problem in one line (the ticket subject).")],
+    symptom: Annotated[str, typer.Option("--symptom", help="What goes wrong.")] = "",
+    error: Annotated[str, typer.Option("--error", help="The error text quoted, if any.")] = "",
+    route: Annotated[
+        str | None, typer.Option("--route", help="Playbook route key, preferred (not a filter).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+) -> None:
+    """The docs section that answers a problem, its sentence and a calibrated confidence."""
+    index = open_docs_index(state.settings)
+    answer = answer_from_docs(index, subject, symptom, error, route=route)
+    if as_json:
+        console.print_json(answer.model_dump_json() if answer else "null")
+        return
+    if answer is None:
+        err_console.print("no docs section matches this problem", highlight=False)
+        return
+    verdict = (
+        "[green]reliable[/]"
+        if answer.reliable
+        else f"[yellow]below {ANSWER_MIN_CONFIDENCE:.0%}: do not resolve on this alone[/]"
+    )
+    console.print(f"[bold]{answer.breadcrumb}[/]  confidence {answer.confidence:.0%} {verdict}")
+    console.print(f"   {answer.url}", style="cyan", highlight=False)
+    console.print(f"   {answer.sentence}", highlight=False, markup=False)
 
 
 @docs_app.command("sync")

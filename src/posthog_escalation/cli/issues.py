@@ -127,17 +127,28 @@ def _render_match(result: KnownIssueCandidates) -> None:
         highlight=False,
     )
     console.print("[bold]GitHub search terms used[/]")
-    for term in result.search_terms:
-        console.print(f"  {term}", highlight=False, markup=False)
+    for search in result.searches:
+        console.print(f"  {search.sent or search.text}", highlight=False, markup=False)
+        console.print(f"    why: {search.reason}", style="dim", highlight=False, markup=False)
+    if result.excluded:
+        console.print(
+            f"the ticket's own issue, never a match: {', '.join(result.excluded)}", highlight=False
+        )
     for failure in result.errors:
         err_console.print(f"[yellow]search failed:[/] {failure}", highlight=False)
     if not result.candidates:
         console.print("no matching issue found")
         return
+    console.print(
+        f"listed as matching: confidence {result.listing_threshold:.0%} or more "
+        f"({'lexical and dense' if result.dense else 'lexical'} ranking)",
+        highlight=False,
+    )
     for rank, candidate in enumerate(result.candidates, start=1):
+        mark = "[green]listed[/] " if candidate.listed else ""
         console.print(
             f"[bold]{rank}. {candidate.confidence:.0%}  {candidate.key}[/] ({candidate.state}) "
-            f"— {candidate.title}",
+            f"{mark}— {candidate.title}",
             highlight=False,
         )
         console.print(f"   {candidate.url}", style="cyan", highlight=False)
@@ -173,8 +184,16 @@ def snapshot_command(
     limit: Annotated[
         int, typer.Option("--limit", "-n", help="At most this many items per repository.")
     ] = 1000,
+    duplicates: Annotated[
+        bool,
+        typer.Option(
+            "--duplicates/--no-duplicates",
+            help="Read the timeline of issues closed as duplicates to record their original.",
+        ),
+    ] = True,
 ) -> None:
-    """Build an issue snapshot from the real GitHub API (GITHUB_TOKEN raises the limits)."""
+    """Build an issue snapshot from the real GitHub API (GITHUB_TOKEN raises the limits):
+    labels, state and state reason, the issue a duplicate points to, last update."""
     moment = _parse_since(since)
     target = out or state.settings.data_dir / "issues" / "snapshot.jsonl"
     settings = state.settings
@@ -188,6 +207,7 @@ def snapshot_command(
                 since=moment,
                 out=target,
                 limit_per_repo=limit,
+                duplicates=duplicates,
                 progress=lambda repo, n: err_console.print(
                     f"[dim]{repo}: {n} issues and PRs[/]", highlight=False
                 ),

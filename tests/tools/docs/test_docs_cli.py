@@ -50,6 +50,8 @@ def test_search_json_returns_doc_hits(tmp_path: Path, capsys) -> None:
         "score",
         "area",
         "route",
+        "lexical",
+        "dense",
     }
 
 
@@ -88,3 +90,25 @@ def test_sync_failure_is_one_line(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "not a folder" in err
+
+
+def test_answer_prints_the_section_its_sentence_and_whether_to_rely_on_it(
+    tmp_path: Path, capsys
+) -> None:
+    code = main(
+        [
+            "--data-dir",
+            str(tmp_path / "data"),
+            "docs",
+            "answer",
+            "Flag returns false for logged-out visitors",
+            "--symptom",
+            "a flag released on a person property is false until the visitor is identified",
+            "--json",
+        ]
+    )
+    answer = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert answer["url"].startswith("https://posthog.com/docs/feature-flags/")
+    assert answer["sentence"] and 0 <= answer["confidence"] <= 1
+    assert answer["query"].startswith("Flag returns false for logged-out visitors")

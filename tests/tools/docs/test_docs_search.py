@@ -31,6 +31,8 @@ def test_a_question_finds_the_section_that_answers_it(index: DocsIndex) -> None:
         score=hit.score,
         area="session-replay",
         route="session_replay",
+        lexical=hit.lexical,
+        dense=hit.dense,
     )
     assert hit.score > 0
     assert "blank recording usually means the recorder script was blocked" in hit.snippet

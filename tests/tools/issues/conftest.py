@@ -32,6 +32,7 @@ def item(
     created: str = "2026-10-01T10:00:00Z",
     updated: str | None = None,
     closed: str | None = None,
+    state_reason: str | None = None,
 ) -> dict[str, Any]:
     """One item as GitHub's /search/issues returns it (only the fields we read, plus a
     few we don't, as in a real response)."""
@@ -55,7 +56,7 @@ def item(
         "author_association": "NONE",
         "body": body,
         "score": 1.0,
-        "state_reason": "completed" if state == "closed" else None,
+        "state_reason": state_reason or ("completed" if state == "closed" else None),
     }
     if pr:
         data["pull_request"] = {
@@ -153,6 +154,7 @@ class FakeGitHub:
     remaining: int = 29
     reset: int = 1_900_000_000
     issue_pages: dict[str, list[list[dict[str, Any]]]] = field(default_factory=dict)
+    timelines: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._matcher = LocalIssues(
@@ -179,6 +181,12 @@ class FakeGitHub:
             return self._search(request)
         if path.startswith("/repos/") and path.endswith("/issues"):
             return self._list(request)
+        if path.startswith("/repos/") and path.endswith("/timeline"):
+            repo, _, rest = path.removeprefix("/repos/").partition("/issues/")
+            events = self.timelines.get((repo, int(rest.split("/")[0])))
+            if events is None:
+                return httpx2.Response(404, json={"message": "Not Found"})
+            return httpx2.Response(200, content=json.dumps(events).encode())
         return httpx2.Response(404, json={"message": "Not Found"})
 
     def _search(self, request: httpx2.Request) -> httpx2.Response:

@@ -2,9 +2,15 @@
 
 ``open_docs_index(settings)`` gives a :class:`DocsIndex` (a :class:`DocsSearch`) for the
 configured docs: the folder in ``settings.docs_dir``, else the docs ``docs sync`` fetched
-into the data folder, else the small docs folder shipped with the package.
+into the data folder, else the small docs folder shipped with the package. The index is
+hybrid when the shipped WordLlama model loads: bm25s and dense similarity, fused.
+
+``answer_from_docs(index, subject, symptom, error, route=...)`` gives the best section
+for a support problem with its answering sentence and a calibrated confidence.
 """
 
+from .answer import ANSWER_MIN_CONFIDENCE, DocsAnswer, answer_from_docs, problem_query
+from .embedding import TextEncoder, WordLlamaEncoder, default_encoder
 from .index import (
     IndexStoreError,
     build_index,
@@ -22,9 +28,11 @@ from .search import DocsIndex, DocsSearch, RankingParams
 from .sync import DEFAULT_REPO, sync_docs
 
 __all__ = [
+    "ANSWER_MIN_CONFIDENCE",
     "AREA_ROUTES",
     "DEFAULT_REPO",
     "DocHit",
+    "DocsAnswer",
     "DocsIndex",
     "DocsSearch",
     "DocsSource",
@@ -34,8 +42,12 @@ __all__ = [
     "SkipKind",
     "SkippedFile",
     "SyncResult",
+    "TextEncoder",
+    "WordLlamaEncoder",
+    "answer_from_docs",
     "build_index",
     "content_hash",
+    "default_encoder",
     "github_slug",
     "load_index",
     "open_docs_index",
@@ -43,6 +55,7 @@ __all__ = [
     "page_area",
     "page_url",
     "parse_folder",
+    "problem_query",
     "resolve_docs_folder",
     "route_for_area",
     "shipped_docs_dir",

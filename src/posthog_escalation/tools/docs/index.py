@@ -1,11 +1,13 @@
 """Build, persist and load the docs index.
 
 An index lives in ``<data_dir>/docs/index/<content-hash>/``: a few ``.npy`` arrays
-(memory-mapped on load), one UTF-8 string blob, and ``meta.json``. The content hash
-covers every docs file's path and bytes, the parser/format version and the ranking
-parameters, so an index is rebuilt exactly when the docs (or the code that reads them)
-change. ``current.json`` remembers, per docs folder, the files' sizes and modification
-times and the hash they produced, so opening an unchanged folder reads no docs at all.
+(memory-mapped on load), one UTF-8 string blob, the section embeddings (``dense.npy``,
+when the dense encoder is available) and ``meta.json``. The content hash covers every
+docs file's path and bytes, the parser/format version, the ranking parameters and the
+encoder's name, so an index (embeddings included) is rebuilt exactly when the docs, the
+code that reads them or the model change. ``current.json`` remembers, per docs folder,
+the files' sizes and modification times and the hash they produced, so opening an
+unchanged folder reads no docs at all.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numpy as np
 
 from ...config import Settings
 from ...errors import BackendError, ConfigError
+from .embedding import TextEncoder, default_encoder
 from .models import DocsSource, IndexStats
 from .parse import (
     DOC_SUFFIXES,
@@ -48,7 +51,8 @@ class IndexStoreError(BackendError):
     """The index could not be written to the data folder."""
 
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
+_DEFAULT = object()
 KEEP_INDEXES = 3
 _ARRAYS = ("vocab", "data", "indices", "indptr", "section_area", "offsets")
 
@@ -73,15 +77,26 @@ def index_store(data_dir: Path) -> Path:
 # ---------------------------------------------------------------------------------
 
 
-def _fingerprint(params: RankingParams, max_bytes: int) -> bytes:
-    payload = {"format": INDEX_FORMAT, "params": asdict(params), "max_bytes": max_bytes}
+def _encoder_name(encoder: TextEncoder | None) -> str:
+    return encoder.name if encoder is not None else "none"
+
+
+def _fingerprint(params: RankingParams, max_bytes: int, encoder: str = "none") -> bytes:
+    payload = {
+        "format": INDEX_FORMAT,
+        "params": asdict(params),
+        "max_bytes": max_bytes,
+        "encoder": encoder,
+    }
     return json.dumps(payload, sort_keys=True).encode()
 
 
-def stat_key(folder: Path, params: RankingParams, max_bytes: int = MAX_FILE_BYTES) -> str:
+def stat_key(
+    folder: Path, params: RankingParams, max_bytes: int = MAX_FILE_BYTES, encoder: str = "none"
+) -> str:
     """A cheap key from file names, sizes and modification times (no file is read)."""
     root = find_docs_root(folder)
-    digest = hashlib.sha256(_fingerprint(params, max_bytes))
+    digest = hashlib.sha256(_fingerprint(params, max_bytes, encoder))
     digest.update(str(root.resolve()).encode())
     for rel, size, mtime in _scan(str(root), ""):
         digest.update(f"{rel}\0{size}\0{mtime}\n".encode())
@@ -108,10 +123,13 @@ def _scan(folder: str, prefix: str) -> Iterator[tuple[str, int, int]]:
             yield f"{prefix}{name}", info.st_size, info.st_mtime_ns
 
 
-def content_hash(folder: Path, params: RankingParams, max_bytes: int = MAX_FILE_BYTES) -> str:
-    """The hash an index is keyed by: every docs file's path and bytes plus the format."""
+def content_hash(
+    folder: Path, params: RankingParams, max_bytes: int = MAX_FILE_BYTES, encoder: str = "none"
+) -> str:
+    """The hash an index is keyed by: every docs file's path and bytes, the format, the
+    ranking parameters and the dense encoder's name."""
     root = find_docs_root(folder)
-    digest = hashlib.sha256(_fingerprint(params, max_bytes))
+    digest = hashlib.sha256(_fingerprint(params, max_bytes, encoder))
     for path in iter_doc_files(root):
         rel = path.relative_to(root).as_posix()
         digest.update(rel.encode() + b"\0")
@@ -138,6 +156,7 @@ def build_index(
     params: RankingParams | None = None,
     max_bytes: int = MAX_FILE_BYTES,
     store: Path | None = None,
+    encoder: TextEncoder | object | None = _DEFAULT,
 ) -> DocsIndex:
     """Parse a docs folder and build its index.
 
@@ -149,16 +168,19 @@ def build_index(
         max_bytes: Files larger than this are skipped.
         store: When given, the index is saved under ``store/<content-hash>/`` (an index
             already saved there for the same hash is replaced by the new build).
+        encoder: The dense encoder for the section embeddings; the shipped WordLlama
+            model when omitted, None for a lexical-only index.
 
     Raises:
         ConfigError: The folder does not exist.
         BackendError: Nothing in the folder could be indexed.
     """
     params = params or RankingParams()
+    model: TextEncoder | None = default_encoder() if encoder is _DEFAULT else encoder  # type: ignore[assignment]
     if not folder.is_dir():
         raise ConfigError(f"docs folder {folder} does not exist", "pass an existing folder")
     started = time.perf_counter()
-    digest = content_hash(folder, params, max_bytes)
+    digest = content_hash(folder, params, max_bytes, _encoder_name(model))
     parsed = parse_folder(folder, max_bytes=max_bytes)
     sections = list(parsed.sections)
     if not sections:
@@ -200,13 +222,21 @@ def build_index(
         source=source or DocsSource(kind="folder", location=str(folder)),
         areas=area_names,
     )
-    index = DocsIndex(arrays, strings, area_names, stats, params)
+    dense = model.encode([section_text(s) for s in sections]) if model is not None else None
+    index = DocsIndex(arrays, strings, area_names, stats, params, dense=dense, encoder=model)
     index.stats.build_seconds = round(time.perf_counter() - started, 4)
     if store is not None:
         target = save_index(index, store)
         index.stats.index_bytes = _folder_bytes(target)
         _write_meta(index, target)
     return index
+
+
+def section_text(section: object) -> str:
+    """What a section's embedding is computed from: breadcrumb, prose, the start of code."""
+    return "\n".join(
+        [section.breadcrumb_text, section.prose, section.code[:300]]  # type: ignore[attr-defined]
+    )
 
 
 def _combine(
@@ -286,6 +316,8 @@ def save_index(index: DocsIndex, store: Path) -> Path:
         ):
             np.save(tmp / f"{name}.npy", np.ascontiguousarray(value), allow_pickle=False)
         (tmp / "strings.bin").write_bytes(bytes(index.strings.blob))
+        if index.dense is not None:
+            np.save(tmp / "dense.npy", np.ascontiguousarray(index.dense), allow_pickle=False)
         _write_meta(index, tmp)
         if (target / "meta.json").is_file():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -307,6 +339,7 @@ def _write_meta(index: DocsIndex, folder: Path) -> None:
         "fields": FIELD_COUNT,
         "params": asdict(index.params),
         "areas": index.area_names,
+        "encoder": _encoder_name(index.encoder),
         "stats": index.stats.model_dump(mode="json"),
     }
     (folder / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
@@ -316,17 +349,28 @@ def _folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
 
 
-def load_index(folder: Path) -> DocsIndex:
-    """Load a saved index (arrays memory-mapped, strings read lazily).
+def load_index(folder: Path, *, encoder: TextEncoder | object | None = _DEFAULT) -> DocsIndex:
+    """Load a saved index (arrays and embeddings memory-mapped, strings read lazily).
+
+    Args:
+        folder: The saved index.
+        encoder: The dense encoder queries are embedded with; the shipped one when
+            omitted. The saved embeddings are used only when they came from the same
+            encoder; otherwise the index ranks lexically.
 
     Raises:
         BackendError: The folder is missing, incomplete, or from another format version.
     """
+    model: TextEncoder | None = default_encoder() if encoder is _DEFAULT else encoder  # type: ignore[assignment]
     try:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != INDEX_FORMAT or meta.get("fields") != FIELD_COUNT:
             raise BackendError(f"docs index {folder} has an old format", "it will be rebuilt")
         loaded = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+        dense = None
+        same_model = model is not None and meta.get("encoder") == _encoder_name(model)
+        if same_model and (folder / "dense.npy").is_file():
+            dense = np.load(folder / "dense.npy", mmap_mode="r")
         with (folder / "strings.bin").open("rb") as handle:
             blob: bytes | mmap.mmap = (
                 mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
@@ -345,7 +389,13 @@ def load_index(folder: Path) -> DocsIndex:
     stats = IndexStats.model_validate(meta["stats"])
     params = RankingParams(**meta["params"])
     return DocsIndex(
-        arrays, StringTable(blob, loaded["offsets"]), list(meta["areas"]), stats, params
+        arrays,
+        StringTable(blob, loaded["offsets"]),
+        list(meta["areas"]),
+        stats,
+        params,
+        dense=dense,
+        encoder=model if dense is not None else None,
     )
 
 
@@ -410,29 +460,31 @@ def open_folder_index(
 ) -> DocsIndex:
     """Load the index of ``folder`` from ``store``, building and saving it when needed."""
     params = params or RankingParams()
+    model = default_encoder()
+    name = _encoder_name(model)
     pointer_path = store / "current.json"
-    quick = stat_key(folder, params)
+    quick = stat_key(folder, params, encoder=name)
     pointers = _read_pointers(pointer_path)
     if not rebuild:
         known = pointers.get(quick)
         if known and (store / known[:24] / "meta.json").is_file():
             try:
-                return load_index(store / known[:24])
+                return load_index(store / known[:24], encoder=model)
             except BackendError:
                 pass
-        digest = content_hash(folder, params)
+        digest = content_hash(folder, params, encoder=name)
         if (store / digest[:24] / "meta.json").is_file():
             try:
-                index = load_index(store / digest[:24])
+                index = load_index(store / digest[:24], encoder=model)
                 _write_pointers(pointer_path, {**pointers, quick: digest})
                 return index
             except BackendError:
                 pass
     try:
-        index = build_index(folder, source=source, params=params, store=store)
+        index = build_index(folder, source=source, params=params, store=store, encoder=model)
     except IndexStoreError as exc:
         log.warning("%s; searching an in-memory index", exc.one_line())
-        return build_index(folder, source=source, params=params)
+        return build_index(folder, source=source, params=params, encoder=model)
     _write_pointers(pointer_path, {**pointers, quick: index.stats.content_hash})
     prune_store(store, keep={index.stats.content_hash[:24]})
     return index

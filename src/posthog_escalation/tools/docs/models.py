@@ -28,6 +28,8 @@ class DocHit(_Model):
         area: The product area, from the top folder (``session-replay``,
             ``libraries/node``, ...).
         route: The playbook route key the area belongs to, when there is one.
+        lexical: The section's lexical (bm25s, boosted) score, when ranked lexically.
+        dense: The section's cosine similarity to the query, when the index is hybrid.
     """
 
     id: str
@@ -39,6 +41,8 @@ class DocHit(_Model):
     score: float
     area: str
     route: str | None = None
+    lexical: float | None = None
+    dense: float | None = None
 
 
 class SkipKind(StrEnum):

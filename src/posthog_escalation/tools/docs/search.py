@@ -1,11 +1,16 @@
-"""Ranking docs sections for a support question.
+"""Ranking docs sections for a support question: lexical (bm25s) and dense, fused.
 
 The index holds one sparse term-by-section matrix. Each entry is a weighted sum of bm25s
 scores over the section's fields: page title, section heading, body text, code, and
 adjacent-word pairs (a shingle field that rewards phrases). At query time the matching
 rows are summed; the best candidates then get boosts for literal matches of identifiers or
-quoted error text and for runs of three query words found verbatim, and the top sections
-come back with a snippet around the best-matching sentence.
+quoted error text and for runs of three query words found verbatim.
+
+When the index carries section embeddings (WordLlama, see :mod:`.embedding`), the
+sections nearest the query in meaning join the candidates, and each candidate's score is
+its lexical score relative to the best candidate's plus ``dense_weight`` times its
+cosine similarity to the query (a measured weighting; see docs/performance.md). The top
+sections come back with a snippet around the best-matching sentence.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from ...errors import QueryError
+from .embedding import TextEncoder
 from .models import DocHit, IndexStats
 from .routing import route_for_area
 from .tokens import exact_strings, query_terms
@@ -55,6 +61,8 @@ class RankingParams:
     run_length: int = 4
     run_boost: float = 0.2
     run_cap: int = 5
+    dense_weight: float = 0.3
+    dense_depth: int = 20
 
     def field_weights(self) -> dict[str, float]:
         """Weight per indexed field."""
@@ -139,6 +147,9 @@ class DocsIndex:
         area_names: list[str],
         stats: IndexStats,
         params: RankingParams,
+        *,
+        dense: np.ndarray | None = None,
+        encoder: TextEncoder | None = None,
     ) -> None:
         self.arrays = arrays
         self.strings = strings
@@ -146,6 +157,24 @@ class DocsIndex:
         self.stats = stats
         self.params = params
         self.section_count = len(arrays.section_area)
+        usable = dense is not None and encoder is not None and len(dense) == self.section_count
+        self.dense = dense if usable else None
+        self.encoder = encoder if usable else None
+        self._section_ids: dict[str, int] | None = None
+
+    def passage(self, hit: DocHit) -> str:
+        """The full prose (or, without prose, the code) of a hit's section."""
+        if self._section_ids is None:
+            self._section_ids = {self._field(i, "id"): i for i in range(self.section_count)}
+        section = self._section_ids.get(hit.id)
+        if section is None:
+            return hit.snippet
+        return self._field(section, "prose") or self._field(section, "code")
+
+    @property
+    def hybrid(self) -> bool:
+        """True when dense similarity takes part in the ranking."""
+        return self.dense is not None
 
     # -- DocsSearch -----------------------------------------------------------------
 
@@ -173,24 +202,53 @@ class DocsIndex:
             raise QueryError(f"docs search: limit {limit} is out of range", f"use 1 to {MAX_LIMIT}")
         allowed = self._area_mask(area)
         query = query[:MAX_QUERY_CHARS]
+        ranked = self._rank(query, allowed, limit)
+        terms, _ = query_terms(query)
+        exact = exact_strings(query)
+        return [
+            self._hit(section, score, set(terms), exact, lexical, cosine)
+            for score, section, lexical, cosine in ranked[:limit]
+        ]
+
+    def _rank(
+        self, query: str, allowed: np.ndarray | None, limit: int
+    ) -> list[tuple[float, int, float, float | None]]:
+        """``(score, section, lexical score, cosine or None)``, best first."""
         terms, grams = query_terms(query)
         scores = self._scores(terms, grams)
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
         candidates = _top(scores, max(CANDIDATES, limit * 4))
+        cosines: np.ndarray | None = None
+        if candidates.size and self.dense is not None and self.encoder is not None:
+            # Dense neighbours join a query that matches something: a query of stop
+            # words or unknown words still finds nothing.
+            vector = self.encoder.encode([query])[0]
+            # einsum, not BLAS gemv: on a busy 2-core machine the threaded BLAS call was
+            # 10x slower for one query vector (docs/performance.md, "Docs search").
+            cosines = np.einsum("ij,j->i", self.dense, vector).astype(np.float32, copy=False)
+            if allowed is not None:
+                cosines = np.where(allowed, cosines, -1.0)
+            nearest = _top(cosines + 1.0, self.params.dense_depth)
+            candidates = np.union1d(candidates, nearest)
         if candidates.size == 0:
             return []
         exact = exact_strings(query)
         runs = [_Run(run.split()) for run in _word_runs(query, self.params.run_length)]
-        ranked: list[tuple[float, int]] = []
+        lexical: list[tuple[float, int]] = []
         for section in candidates.tolist():
             score = float(scores[section])
-            if exact or runs:
+            if score > 0 and (exact or runs):
                 score *= self._boost(section, exact, runs)
-            ranked.append((score, section))
+            lexical.append((score, section))
+        best = max((score for score, _ in lexical), default=0.0) or 1.0
+        ranked = []
+        for score, section in lexical:
+            cosine = None if cosines is None else float(cosines[section])
+            fused = score / best + (self.params.dense_weight * cosine if cosine is not None else 0)
+            ranked.append((fused, section, score, cosine))
         ranked.sort(key=lambda item: (-item[0], item[1]))
-        stems = set(terms)
-        return [self._hit(section, score, stems, exact) for score, section in ranked[:limit]]
+        return ranked
 
     # -- ranking --------------------------------------------------------------------
 
@@ -254,7 +312,15 @@ class DocsIndex:
             factor *= 1.0 + params.run_boost * min(hits, params.run_cap)
         return factor
 
-    def _hit(self, section: int, score: float, stems: set[str], exact: list[str]) -> DocHit:
+    def _hit(
+        self,
+        section: int,
+        score: float,
+        stems: set[str],
+        exact: list[str],
+        lexical: float | None = None,
+        cosine: float | None = None,
+    ) -> DocHit:
         area = self.area_names[int(self.arrays.section_area[section])]
         heading = self._field(section, "heading")
         return DocHit(
@@ -270,6 +336,8 @@ class DocsIndex:
             score=round(score, 4),
             area=area,
             route=route_for_area(area),
+            lexical=None if lexical is None else round(lexical, 4),
+            dense=None if cosine is None else round(cosine, 4),
         )
 
 

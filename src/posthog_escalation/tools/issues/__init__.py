@@ -3,12 +3,22 @@
 - :class:`IssueSearch` is the protocol; :class:`GitHubIssues` (REST search) and
   :class:`LocalIssues` (a JSONL snapshot indexed with bm25s) implement it.
 - :func:`open_issue_search` picks one from the settings.
+- :func:`plan_searches` plans the searches from the ticket's error, SDK version,
+  component and symptom, each with its reason.
 - :func:`find_known_issues` turns a ticket's signals into ranked duplicate candidates
-  with reasons, the exact search strings used, and related PRs.
+  with reasons, marks those past the calibrated :data:`LISTING_THRESHOLD` as listed,
+  and reports the exact search strings used and related PRs.
 """
 
 from .backend import open_issue_search
-from .dedupe import find_known_issues, guess_route, plan_searches, rank_candidates
+from .dedupe import (
+    LISTING_THRESHOLD,
+    area_of_labels,
+    candidate_repositories,
+    find_known_issues,
+    guess_route,
+    rank_candidates,
+)
 from .github import GitHubIssues
 from .local import DEFAULT_SNAPSHOT, LocalIssues, load_snapshot, write_snapshot
 from .models import (
@@ -18,13 +28,16 @@ from .models import (
     IssueSearchResult,
     KnownIssueCandidate,
     KnownIssueCandidates,
+    own_issue_keys,
 )
+from .plan import PlannedSearch, plan_searches, problem_text
 from .query import build_query, parse_query
 from .sanitize import sanitize_text, sanitize_title
 from .snapshot import build_snapshot
 
 __all__ = [
     "DEFAULT_SNAPSHOT",
+    "LISTING_THRESHOLD",
     "GitHubIssues",
     "IssueHit",
     "IssueRecord",
@@ -33,14 +46,19 @@ __all__ = [
     "KnownIssueCandidate",
     "KnownIssueCandidates",
     "LocalIssues",
+    "PlannedSearch",
+    "area_of_labels",
     "build_query",
     "build_snapshot",
+    "candidate_repositories",
     "find_known_issues",
     "guess_route",
     "load_snapshot",
     "open_issue_search",
+    "own_issue_keys",
     "parse_query",
     "plan_searches",
+    "problem_text",
     "rank_candidates",
     "sanitize_text",
     "sanitize_title",

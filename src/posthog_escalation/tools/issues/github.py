@@ -15,6 +15,7 @@ Everything GitHub returns is untrusted text and is sanitized on the way in.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -35,6 +36,41 @@ log = logging.getLogger(__name__)
 API_URL = "https://api.github.com"
 USER_AGENT = "posthog-escalation (issue search)"
 SECONDARY_LIMIT_WAIT = 60.0
+_DUPLICATE_OF = re.compile(
+    r"\bduplicate of\s+(?:(?P<repo>[\w.-]+/[\w.-]+)#(?P<n>\d+)|#(?P<local>\d+)|"
+    r"https://github\.com/(?P<urlrepo>[\w.-]+/[\w.-]+)/issues/(?P<urln>\d+))",
+    re.IGNORECASE,
+)
+_ISSUE_HTML = re.compile(r"github\.com/(?P<repo>[\w.-]+/[\w.-]+)/issues/(?P<n>\d+)")
+
+
+def duplicate_from_timeline(events: list[Any], repo: str) -> str | None:
+    """The ``owner/name#number`` an issue was closed as a duplicate of, from its timeline:
+    the canonical issue of a ``marked_as_duplicate`` event when the event names one,
+    else the issue a "Duplicate of #N" comment names (GitHub's own convention, the one its
+    "Close as duplicate" action writes). None when the timeline says neither."""
+    comment_target: str | None = None
+    for event in events:
+        if not isinstance(event, dict):
+            continue
+        kind = event.get("event")
+        if kind == "marked_as_duplicate":
+            for key in ("canonical", "duplicate_of", "issue"):
+                target = event.get(key)
+                url = target.get("html_url") if isinstance(target, dict) else None
+                found = _ISSUE_HTML.search(str(url or ""))
+                if found:
+                    return f"{found['repo']}#{found['n']}"
+        elif kind == "commented" and comment_target is None:
+            match = _DUPLICATE_OF.search(str(event.get("body") or ""))
+            if match:
+                if match["local"]:
+                    comment_target = f"{repo}#{match['local']}"
+                elif match["repo"]:
+                    comment_target = f"{match['repo']}#{match['n']}"
+                else:
+                    comment_target = f"{match['urlrepo']}#{match['urln']}"
+    return comment_target
 
 
 class _Retry(Exception):
@@ -364,6 +400,25 @@ class GitHubIssues:
                 break
             page += 1
         return records[:limit]
+
+    async def duplicate_target(self, repo: str, number: int) -> str | None:
+        """The issue ``repo#number`` was closed as a duplicate of, read from its timeline
+        (``GET /repos/{repo}/issues/{number}/timeline``); None when it names none."""
+        build_query("", repos=[repo])  # validates the name
+        events: list[Any] = []
+        page = 1
+        while page <= 5:
+            response = await self._get(
+                f"/repos/{repo}/issues/{number}/timeline", {"per_page": 100, "page": page}
+            )
+            batch = response.json()
+            if not isinstance(batch, list) or not batch:
+                break
+            events += batch
+            if len(batch) < 100 or 'rel="next"' not in response.headers.get("link", ""):
+                break
+            page += 1
+        return duplicate_from_timeline(events, repo)
 
     async def aclose(self) -> None:
         """Close the HTTP client."""

@@ -1,9 +1,14 @@
-"""The embedded issue-search backend: a JSONL snapshot indexed with bm25s.
+"""The embedded issue-search backend: a JSONL snapshot indexed with bm25s and, when the
+dense encoder is available, with one embedding per issue.
 
 It answers the same GitHub-style queries as the real backend (see :mod:`.query`):
 every free word must occur (after English stemming), quoted phrases must occur as
 consecutive words, ``-word`` excludes, and qualifiers filter. Matches are ranked by BM25
 over title (counted twice), body and labels.
+
+:meth:`LocalIssues.similar` is what only a local snapshot can do: rank every issue by
+similarity to a whole problem description, BM25 (any word may match) and dense cosine
+fused by reciprocal rank. The embeddings are cached by the snapshot's content hash.
 """
 
 from __future__ import annotations
@@ -18,8 +23,14 @@ from pydantic import ValidationError
 
 from ...errors import InputError
 from ...loading import describe_validation_error
+from ..docs.embedding import TextEncoder, cached_embeddings
+from ..docs.embedding import reciprocal_rank_fusion as rrf
 from .models import IssueHit, IssueRecord, IssueSearchResult, referenced_issues
 from .query import STOPWORDS, build_query, parse_query, stem_all, tokenize
+
+SIMILAR_DEPTH = 30
+"""How deep each of the two rankings of :meth:`LocalIssues.similar` is read."""
+MAX_QUERY_STEMS = 80
 
 DEFAULT_SNAPSHOT = Path(__file__).resolve().parents[2] / "data" / "issues" / "snapshot.jsonl"
 
@@ -78,19 +89,39 @@ def _document_tokens(record: IssueRecord) -> list[str]:
     return title + title + tokenize(record.body) + tokenize(" ".join(record.labels))
 
 
+def embedding_text(record: IssueRecord) -> str:
+    """What an issue's embedding is computed from: the title, then the body."""
+    return f"{record.title}\n{record.body}"
+
+
 class LocalIssues:
     """Issue search over a snapshot, with the :class:`~.models.IssueSearch` interface.
 
     Args:
         path: A snapshot JSONL file; the shipped snapshot when omitted.
         records: Records to index instead of reading a file (tests, benchmarks).
+        encoder: A dense encoder (e.g. :func:`~..docs.embedding.default_encoder`) for
+            hybrid retrieval; None (the default: lexical won on the real pairs) for BM25
+            only.
+        cache_dir: Where the issue embeddings are cached (by content hash); not cached
+            when None.
     """
 
     backend_name = "local"
 
-    def __init__(self, path: Path | None = None, *, records: list[IssueRecord] | None = None):
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        records: list[IssueRecord] | None = None,
+        encoder: TextEncoder | None = None,
+        cache_dir: Path | None = None,
+    ):
         self.path = path or DEFAULT_SNAPSHOT
         self.records = records if records is not None else load_snapshot(self.path)
+        self.encoder = encoder
+        self.cache_dir = cache_dir
+        self._vectors: np.ndarray | None = None
         self._docs: list[_Doc] = []
         corpus: list[list[str]] = []
         for record in self.records:
@@ -104,6 +135,62 @@ class LocalIssues:
         if corpus:
             self._bm25.index(corpus, show_progress=False)
         self._by_key = {(r.repo.lower(), r.number): r for r in self.records}
+        self._row = {r.key.lower(): i for i, r in enumerate(self.records)}
+        self._issue_rows = np.array([r.kind == "issue" for r in self.records], dtype=bool)
+
+    # -- dense side --------------------------------------------------------------------
+
+    @property
+    def vectors(self) -> np.ndarray | None:
+        """One unit vector per record (computed once, cached by content hash), or None
+        without an encoder."""
+        if self.encoder is None:
+            return None
+        if self._vectors is None:
+            texts = [embedding_text(r) for r in self.records]
+            self._vectors = cached_embeddings(texts, self.encoder, self.cache_dir)
+        return self._vectors
+
+    def vector_of(self, key: str) -> np.ndarray | None:
+        """The embedding of ``owner/name#number``, if the snapshot holds it."""
+        vectors = self.vectors
+        row = self._row.get(key.lower())
+        return None if vectors is None or row is None else vectors[row]
+
+    def similar(
+        self, text: str, *, limit: int = 20, exclude: set[str] | None = None
+    ) -> list[IssueHit]:
+        """Issues (not PRs) most similar to a problem description, best first.
+
+        Two rankings over the whole snapshot, BM25 of the text's words (any may match)
+        and dense cosine, each read to :data:`SIMILAR_DEPTH`, fused by reciprocal rank.
+        ``score`` is the fused score. ``exclude`` holds lower-cased ``owner/name#number``
+        keys left out (the ticket's own issue).
+        """
+        if not self._docs or not text.strip():
+            return []
+        allowed = self._issue_rows.copy()
+        for key in exclude or ():
+            row = self._row.get(key.lower())
+            if row is not None:
+                allowed[row] = False
+        stems = [s for s in stem_all([t for t in tokenize(text) if t not in STOPWORDS])]
+        stems = list(dict.fromkeys(stems))[:MAX_QUERY_STEMS]
+        rankings: list[list[int]] = []
+        if stems:
+            lexical = np.asarray(self._bm25.get_scores(stems), dtype=float)
+            lexical = np.where(allowed, lexical, 0.0)
+            rankings.append(_top(lexical, SIMILAR_DEPTH))
+        vectors = self.vectors
+        if vectors is not None and self.encoder is not None:
+            query = self.encoder.encode([text])[0]
+            dense = np.where(allowed, np.einsum("ij,j->i", vectors, query), -1.0)
+            rankings.append(_top(dense, SIMILAR_DEPTH, floor=-1.0))
+        fused = rrf(rankings)
+        order = sorted(fused, key=lambda i: (-fused[i], i))[:limit]
+        return [
+            IssueHit(**self._docs[i].record.model_dump(), score=round(fused[i], 5)) for i in order
+        ]
 
     def _mask(
         self,
@@ -115,9 +202,12 @@ class LocalIssues:
         terms: list[str],
         phrases: list[list[str]],
         excluded: list[str],
+        among: np.ndarray | None = None,
     ) -> np.ndarray:
         mask = np.zeros(len(self._docs), dtype=bool)
-        for index, doc in enumerate(self._docs):
+        indexes = range(len(self._docs)) if among is None else among.tolist()
+        for index in indexes:
+            doc = self._docs[index]
             record = doc.record
             if kinds and record.kind not in kinds:
                 continue
@@ -156,6 +246,13 @@ class LocalIssues:
         phrases = [tokenize(p) for p in parsed.phrases]
         phrases = [p for p in phrases if p]
         excluded = stem_all(tokenize(" ".join(parsed.excluded)))
+        query_stems = terms + [s for p in phrases for s in stem_all(p)]
+        if query_stems and self._docs:
+            scores = np.asarray(self._bm25.get_scores(query_stems), dtype=float)
+            among = np.flatnonzero(scores > 0)  # every match holds a query word
+        else:
+            scores = np.zeros(len(self._docs))
+            among = None
         mask = self._mask(
             kinds=set(parsed.kinds),
             repos={r.lower() for r in parsed.repos},
@@ -164,12 +261,8 @@ class LocalIssues:
             terms=terms,
             phrases=phrases,
             excluded=excluded,
+            among=among,
         )
-        query_stems = terms + [s for p in phrases for s in stem_all(p)]
-        if query_stems and self._docs:
-            scores = np.asarray(self._bm25.get_scores(query_stems), dtype=float)
-        else:
-            scores = np.zeros(len(self._docs))
         matched = np.flatnonzero(mask)
         recency = [self._docs[i].record.last_activity for i in matched]
         order = sorted(
@@ -210,3 +303,12 @@ class LocalIssues:
 
     async def aclose(self) -> None:
         """Nothing to release; present for the protocol."""
+
+
+def _top(scores: np.ndarray, count: int, floor: float = 0.0) -> list[int]:
+    """Indexes of the ``count`` highest scores above ``floor``, best first."""
+    candidates = np.flatnonzero(scores > floor)
+    if candidates.size > count:
+        part = np.argpartition(scores[candidates], -count)[-count:]
+        candidates = candidates[part]
+    return sorted(candidates.tolist(), key=lambda i: (-scores[i], i))

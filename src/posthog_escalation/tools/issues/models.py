@@ -10,8 +10,10 @@ from typing import Literal, Protocol, runtime_checkable
 from pydantic import Field, model_validator
 
 from ...models import IssueRef, KnownIssueMatch, Model
+from .plan import PlannedSearch
+from .query import REPO_PATTERN
 
-REPO_PATTERN = r"^[\w.-]+/[\w.-]+$"
+ISSUE_KEY_PATTERN = r"^[\w.-]+/[\w.-]+#\d+$"
 IssueState = Literal["open", "closed"]
 IssueKind = Literal["issue", "pr"]
 
@@ -35,6 +37,8 @@ class IssueRecord(Model):
         url: The web address; derived from repo, kind and number when empty.
         linked_issues: Issue numbers (same repository) this item references, e.g. the
             issues a PR fixes.
+        duplicate_of: ``owner/name#number`` of the issue this one was closed as a
+            duplicate of, when GitHub says so (a ``marked_as_duplicate`` timeline event).
     """
 
     repo: str = Field(pattern=REPO_PATTERN)
@@ -50,6 +54,7 @@ class IssueRecord(Model):
     state_reason: str | None = None
     url: str = ""
     linked_issues: list[int] = Field(default_factory=list)
+    duplicate_of: str | None = Field(default=None, pattern=ISSUE_KEY_PATTERN)
 
     @model_validator(mode="after")
     def _default_url(self) -> IssueRecord:
@@ -142,11 +147,17 @@ class KnownIssueCandidate(Model):
     """A possible duplicate of the ticket, with why it was ranked where it is.
 
     Attributes:
-        confidence: 0..1, a weighted sum of the ranking features (not calibrated); on the
-            labeled set 0.5 and above was very likely the same problem.
+        confidence: 0..1, the fused score: a measured weighting of lexical and dense
+            similarity and the shared error, title words, version, SDK, platform and area
+            label (see :mod:`.dedupe`).
+        listed: True when the confidence passes the calibrated listing threshold: the
+            escalation lists it as a matching issue.
         reasons: One short sentence per reason, strongest first.
         matched_terms: The ticket's terms found in the candidate (errors, versions, words).
-        found_by: The searches (indexes into ``search_terms``) that returned it.
+        found_by: The searches (indexes into ``search_terms``) that returned it; -1 for the
+            snapshot's similar-text retrieval.
+        duplicates: Issues closed as duplicates of this one that the search found (it is
+            listed in their place).
         related_prs: Pull requests that reference it.
     """
 
@@ -158,9 +169,11 @@ class KnownIssueCandidate(Model):
     kind: IssueKind = "issue"
     labels: list[str] = Field(default_factory=list)
     confidence: float = Field(ge=0, le=1)
+    listed: bool = False
     reasons: list[str] = Field(default_factory=list)
     matched_terms: list[str] = Field(default_factory=list)
     found_by: list[int] = Field(default_factory=list)
+    duplicates: list[str] = Field(default_factory=list)
     related_prs: list[IssueHit] = Field(default_factory=list)
 
     @property
@@ -188,32 +201,49 @@ class KnownIssueCandidates(Model):
 
     Attributes:
         search_terms: The exact search strings sent, in order (for the template).
+        searches: The planned searches with the reason each was run, in the same order.
         repos: The repositories searched.
         route: The playbook route the repositories came from.
         candidates: Ranked candidates, best first.
         related_prs: PRs referencing the top candidates, de-duplicated.
         errors: Searches that failed (one line each); the rest still count.
         backend: ``github`` or ``local``.
+        listing_threshold: The confidence at which a candidate is listed as matching.
+        excluded: The ticket's own issues, never counted as its duplicates.
+        dense: True when dense similarity took part in the ranking.
     """
 
     search_terms: list[str] = Field(default_factory=list)
+    searches: list[PlannedSearch] = Field(default_factory=list)
     repos: list[str] = Field(default_factory=list)
     route: str | None = None
     candidates: list[KnownIssueCandidate] = Field(default_factory=list)
     related_prs: list[IssueHit] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list)
     backend: str = ""
+    listing_threshold: float = 0.0
+    excluded: list[str] = Field(default_factory=list)
+    dense: bool = False
+
+    @property
+    def listed(self) -> list[KnownIssueCandidate]:
+        """The candidates listed as matching issues (issues, not PRs), best first."""
+        return [c for c in self.candidates if c.listed and c.kind == "issue"]
 
     def to_known_issue_match(
-        self, *, min_confidence: float = 0.0, evidence: str | None = None
+        self, *, min_confidence: float | None = None, evidence: str | None = None
     ) -> KnownIssueMatch:
         """The escalation's ``known_issues`` section.
 
         Args:
-            min_confidence: Candidates below this are left out of ``matching_issues``.
+            min_confidence: Candidates below this are left out of ``matching_issues``;
+                when None, the listed candidates (calibrated threshold) are kept.
             evidence: The evidence id the search is recorded under, if any.
         """
-        kept = [c for c in self.candidates if c.confidence >= min_confidence]
+        if min_confidence is None:
+            kept = self.listed
+        else:
+            kept = [c for c in self.candidates if c.confidence >= min_confidence]
         kept_keys = {c.key for c in kept}
         prs = [
             pr.to_issue_ref(evidence=evidence)
@@ -240,3 +270,22 @@ def referenced_issues(text: str, repo: str) -> list[int]:
             continue
         found.append(int(match.group("n")))
     return list(dict.fromkeys(found))
+
+
+_ISSUE_URL = re.compile(r"github\.com/(?P<repo>[\w.-]+/[\w.-]+)/(?:issues|pull)/(?P<n>\d+)")
+_ISSUE_KEY = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+)#(?P<n>\d+)$")
+
+
+def own_issue_keys(ticket_id: str, links: list[str] | tuple[str, ...] = ()) -> set[str]:
+    """The ticket's own GitHub issues, as lower-cased ``owner/name#number`` keys: its id
+    when it is one (``PostHog/posthog#123``) and the GitHub issue URLs among its links.
+    A ticket is never its own duplicate."""
+    keys: set[str] = set()
+    match = _ISSUE_KEY.match(ticket_id.strip())
+    if match:
+        keys.add(f"{match['repo']}#{match['n']}".lower())
+    for link in links:
+        found = _ISSUE_URL.search(link)
+        if found:
+            keys.add(f"{found['repo']}#{found['n']}".lower())
+    return keys

@@ -16,9 +16,9 @@ from functools import lru_cache
 import Stemmer
 
 from ...errors import InputError
-from .models import REPO_PATTERN
 
 STATES = ("open", "closed")
+REPO_PATTERN = r"^[\w.-]+/[\w.-]+$"
 
 
 def _wordlist(text: str) -> list[str]:
