@@ -7,24 +7,39 @@ the answer names the evidence id, so an escalation can cite it.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, ToolAnnotations
 
-from .errors import EscalationError
-from .evidence import MATCH_CONFIDENCE
-from .models import SourceKind, Ticket, TriageReport
-from .server_results import (
+from ..errors import EscalationError
+from ..evidence import MATCH_CONFIDENCE
+from ..models import SourceKind, Ticket, TriageReport
+from ..signals import extract_signals
+from ..tables import pipe_table
+from ..tools.docs import DocHit
+from ..tools.hogql import (
+    HogQLResponse,
+    ImpactSummary,
+    LocalHogQL,
+    RemotePostHog,
+    impact_queries,
+    impact_summary,
+)
+from ..tools.hogql.translate import has_limit
+from ..tools.issues import IssueSearchResult, KnownIssueCandidates, LocalIssues
+from ..tools.issues import find_known_issues as rank_known_issues
+from .results import (
     DocsSearchResult,
     HogQLQueryResult,
     ImpactResult,
     IssueSearchToolResult,
     KnownIssuesResult,
 )
-from .server_tools import (
+from .runtime import Runtime
+from .tooling import (
     DEFAULT_ROWS,
     DOCS_DEPTH,
     MAX_CANDIDATES,
@@ -48,23 +63,6 @@ from .server_tools import (
     validated,
     when,
 )
-from .signals import extract_signals
-from .tables import pipe_table
-from .tools.docs import DocHit
-from .tools.hogql import (
-    HogQLResponse,
-    ImpactSummary,
-    LocalHogQL,
-    RemotePostHog,
-    impact_queries,
-    impact_summary,
-)
-from .tools.hogql.translate import has_limit
-from .tools.issues import IssueSearchResult, KnownIssueCandidates, LocalIssues
-from .tools.issues import find_known_issues as rank_known_issues
-
-if TYPE_CHECKING:
-    from .server import Runtime
 
 
 def _config_notes(runtime: Runtime, hogql: Any) -> list[str]:

@@ -14,17 +14,14 @@ import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel
+from ..loading import validate_document
+from ..models import Escalation
+from ..playbook import Playbook
+from ..render import render_markdown
+from ..skill import GENERATED, SKILL_FILE, render_references, template_block
 
-from .loading import validate_document
-from .models import Escalation
-from .playbook import Playbook
-from .render import render_markdown
-from .skill import GENERATED, SKILL_FILE, render_references, template_block
-
-SKILL_DIR = Path(__file__).resolve().parents[2] / "skill"
+SKILL_DIR = Path(__file__).resolve().parents[3] / "skill"
 """The skill folder of a source checkout (src layout)."""
 SKILL_PACKAGE = "posthog_escalation.skill_files"
 """The installed skill (the top-level skill/ folder, mapped in by pyproject.toml)."""
@@ -94,30 +91,6 @@ def playbook_text(playbook: Playbook) -> str:
 def schema_text() -> str:
     """The schema resource: the JSON schema of an escalation."""
     return json.dumps(Escalation.model_json_schema(), indent=2) + "\n"
-
-
-def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """``model``'s JSON schema with every ``$ref`` replaced by its definition.
-
-    A tool parameter that carries this schema documents the whole shape to the client
-    while the server validates the value itself (and reports the first bad field).
-    """
-    schema = model.model_json_schema()
-    defs = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                target = resolve(defs[ref.removeprefix("#/$defs/")])
-                extra = {k: resolve(v) for k, v in node.items() if k != "$ref"}
-                return {**target, **extra}
-            return {k: resolve(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [resolve(item) for item in node]
-        return node
-
-    return resolve(schema)
 
 
 def _workflow_fallback(playbook: Playbook) -> str:

@@ -7,11 +7,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .followups import Followup
-from .lint import Finding
-from .models import KnownIssueMatch
-from .tools.docs import DocHit
-from .tools.hogql import (
+from ..followups import Followup
+from ..lint import Finding
+from ..models import KnownIssueMatch
+from ..tools.docs import DocHit
+from ..tools.hogql import (
     DayCount,
     EnvironmentShare,
     OrgImpact,
@@ -19,7 +19,7 @@ from .tools.hogql import (
     QueryTiming,
     VersionShare,
 )
-from .tools.issues import IssueHit, KnownIssueCandidate
+from ..tools.issues import IssueHit, KnownIssueCandidate
 
 
 class HogQLQueryResult(BaseModel):

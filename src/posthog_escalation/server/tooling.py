@@ -1,7 +1,8 @@
 """What every MCP tool shares: limits, argument types, validation, errors and answers.
 
-The tools themselves live in :mod:`.server_evidence` (evidence that an escalation cites)
-and :mod:`.server_actions` (the quality gate, the renderer, follow-ups and filing). Each
+The tools themselves live in :mod:`.evidence_tools` (evidence that an escalation cites),
+:mod:`.escalation_tools` (the quality gate and the renderer) and
+:mod:`.followthrough_tools` (follow-ups and filing). Each
 one validates what the model sent, calls one plain function of the package, and answers
 with a pydantic model (its structured output) plus a compact text rendering. Failures the
 model can fix are raised as ``ToolError`` with the fix, so the client sees ``is_error``.
@@ -13,22 +14,20 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, Field, ValidationError, WithJsonSchema
 
-from .errors import EscalationError
-from .loading import describe_validation_error
-from .models import Escalation, Ticket, TriageReport
-from .server_content import inline_schema
-from .store import EscalationStore, utc
-from .tables import CUT
-from .tools.issues import IssueHit
-
-if TYPE_CHECKING:
-    from .server import Runtime
+from ..errors import EscalationError
+from ..loading import describe_validation_error
+from ..models import Escalation, Ticket, TriageReport
+from ..store import EscalationStore, utc
+from ..tables import CUT
+from ..tools.issues import IssueHit
+from .runtime import Runtime
+from .schemas import inline_schema
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -11,13 +11,12 @@ import pytest
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
 
-from posthog_escalation import server as server_module
 from posthog_escalation.backends import Backends
 from posthog_escalation.config import Settings
 from posthog_escalation.models import Escalation, EscalationRequest
 from posthog_escalation.playbook import default_playbook
 from posthog_escalation.render import TEMPLATE_HEADINGS
-from posthog_escalation.server import build_server
+from posthog_escalation.server import build_server, content, runtime
 from posthog_escalation.tools.hogql import RemotePostHog
 from posthog_escalation.tools.incidents import Incident
 
@@ -129,16 +128,14 @@ async def test_the_escalate_prompt_carries_the_skills_workflow_template_and_the_
 async def test_the_prompt_falls_back_to_the_playbook_without_the_skill_folder(
     server: MCPServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    from posthog_escalation import server_content
-
-    monkeypatch.setattr(server_content, "SKILL_DIR", tmp_path)
-    monkeypatch.setattr(server_content, "SKILL_PACKAGE", "posthog_escalation.no_such_skill")
-    server_content.skill_text.cache_clear()
+    monkeypatch.setattr(content, "SKILL_DIR", tmp_path)
+    monkeypatch.setattr(content, "SKILL_PACKAGE", "posthog_escalation.no_such_skill")
+    content.skill_text.cache_clear()
     try:
         async with Client(server) as client:
             prompt = await client.get_prompt("escalate", {"ticket": "Flags are slow"})
     finally:
-        server_content.skill_text.cache_clear()
+        content.skill_text.cache_clear()
     first = prompt.messages[0].content.text
     assert all(step in first for step in default_playbook().escalate_steps)
     assert "## ESCALATION:" in first and "escalation://playbook" in first
@@ -239,7 +236,7 @@ async def test_the_server_opens_its_backends_once_and_closes_them_at_shutdown(
             incidents=counting,
         )
 
-    monkeypatch.setattr(server_module, "open_backends", fake_open)
+    monkeypatch.setattr(runtime, "open_backends", fake_open)
     server = build_server(settings=hogql_settings)
 
     async def query(client: Client) -> None:
