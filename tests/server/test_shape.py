@@ -9,7 +9,8 @@ from pathlib import Path
 import posthog_escalation.server as package
 
 LAYERS = [
-    {"schemas", "results", "content"},
+    {"schemas", "skills"},
+    {"content", "results", "sessions", "offload"},
     {"runtime"},
     {"tooling"},
     {"evidence_tools", "escalation_tools", "followthrough_tools"},

@@ -125,7 +125,7 @@ async def test_http_with_the_token_serves_the_tools(
     ):
         tools = (await client.list_tools()).tools
         result = await client.call_tool("hogql_query", {"query": "SELECT count() FROM events"})
-    assert len(tools) == 10
+    assert {"hogql_query", "draft_escalation", "save_escalation"} <= {t.name for t in tools}
     assert result.structured_content["results"] == [[demo_world.ground_truth().totals.events]]
 
 

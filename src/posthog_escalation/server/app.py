@@ -29,34 +29,43 @@ from tenacity.wait import wait_base
 
 from ..backends import Backends
 from ..config import Settings
-from ..evidence import EvidenceLog
 from ..playbook import Playbook, default_playbook
-from .content import escalate_messages, playbook_text, schema_text, template_text
-from .escalation_tools import register_escalation_tools
-from .evidence_tools import register_evidence_tools
-from .followthrough_tools import register_followthrough_tools
+from .content import (
+    escalate_messages,
+    playbook_text,
+    request_schema_text,
+    schema_text,
+    template_text,
+)
+from .escalation_tools import escalation_tools
+from .evidence_tools import evidence_tools
+from .followthrough_tools import followthrough_tools
 from .runtime import Runtime
+from .sessions import EvidenceSink, ServerRun
+from .skills import SkillsExtension, packaged_skill
 
 SERVER_NAME = "posthog-escalation"
 INSTRUCTIONS = """\
 Tools to turn a PostHog support ticket into a quantified, evidenced, routed engineering \
-escalation. Quantify with impact_summary and hogql_query, gather evidence with docs_search, \
-find_known_issues and github_issue_search (every result names an evidence id to cite), \
-write the escalation in the escalation://template shape, check it with lint_escalation and \
-render it with render_escalation. Follow-through: list_followups, record_followup, and \
-file_escalation (a dry run unless confirm is true). The escalate prompt walks through it all; \
-escalation://playbook holds severity, routing, cadence and close/downgrade rules."""
+escalation. In one call: draft_escalation (evidence, draft, quality gate, stored as ESC-n). \
+Step by step: quantify with impact_summary and hogql_query, gather evidence with \
+docs_search, find_known_issues and github_issue_search (every result names an evidence id \
+to cite), write the escalation (escalation://template, escalation://schema), check it with \
+lint_escalation, store it with save_escalation. Follow-through: file_escalation (a dry run \
+unless confirm is true), list_followups, record_followup. The workflow is the skill at \
+skill://posthog-escalation/SKILL.md (also the escalate prompt); escalation://playbook holds \
+severity, routing, cadence and close/downgrade rules."""
 
 
 def _lifespan(runtime: Runtime) -> Any:
     @asynccontextmanager
-    async def lifespan(_: MCPServer[Any]) -> AsyncIterator[Runtime]:
+    async def lifespan(_: MCPServer[Any]) -> AsyncIterator[ServerRun]:
         async with anyio.create_task_group() as group:
             runtime.enter()
             if runtime.owns_backends:
                 group.start_soon(runtime.warm)
             try:
-                yield runtime
+                yield ServerRun()
             finally:
                 with anyio.CancelScope(shield=True):
                     await runtime.exit()
@@ -89,7 +98,7 @@ def build_server(
     *,
     settings: Settings,
     backends: Backends | None = None,
-    evidence: EvidenceLog | None = None,
+    evidence: EvidenceSink | None = None,
     playbook: Playbook | None = None,
     github_transport: httpx2.AsyncBaseTransport | None = None,
     github_wait: wait_base | None = None,
@@ -101,8 +110,9 @@ def build_server(
         settings: Settings (backends, data folder for the store, secrets to scrub).
         backends: Use these (the caller closes them); by default they are opened from
             ``settings`` in the server's lifespan and closed at shutdown.
-        evidence: Where each evidence-producing tool call records its result (``log.add``);
-            the result names the id. By default the server keeps its own log.
+        evidence: Where every evidence-producing tool call records its result
+            (``log.add``; the result names the id), whoever calls. By default each MCP
+            session has its own bounded log (see :mod:`.sessions`).
         playbook: The playbook (default: the packaged one).
         github_transport: HTTP transport for filing (tests pass ``httpx2.MockTransport``).
         github_wait: Wait between filing retries (tests pass ``tenacity.wait_none()``).
@@ -112,11 +122,12 @@ def build_server(
     runtime = Runtime(
         settings,
         book,
-        evidence if evidence is not None else EvidenceLog(),
+        evidence,
         backends,
         github_transport=github_transport,
         github_wait=github_wait,
     )
+    skill = packaged_skill()
     server: MCPServer[Any] = MCPServer(
         SERVER_NAME,
         title="PostHog support escalations",
@@ -124,11 +135,14 @@ def build_server(
         version=_version(),
         lifespan=_lifespan(runtime),
         log_level=log_level.upper(),  # type: ignore[arg-type]
+        tools=[
+            *evidence_tools(runtime),
+            *escalation_tools(runtime),
+            *followthrough_tools(runtime),
+        ],
+        extensions=[SkillsExtension([skill] if skill else [])],
     )
     server.middleware.append(_scrubbing(runtime))
-    register_evidence_tools(server, runtime)
-    register_escalation_tools(server, runtime)
-    register_followthrough_tools(server, runtime)
     _register_resources(server, book)
     _register_prompt(server, book)
     return server
@@ -171,11 +185,22 @@ def _register_resources(server: MCPServer[Any], playbook: Playbook) -> None:
         "escalation://schema",
         name="schema",
         title="Escalation JSON schema",
-        description="The JSON schema lint_escalation and render_escalation accept.",
+        description="The JSON schema of an escalation: what lint, render and save accept.",
         mime_type="application/schema+json",
     )
     def schema() -> str:
         return schema_text()
+
+    @server.resource(
+        "escalation://request-schema",
+        name="request-schema",
+        title="Ticket and triage report JSON schema",
+        description="The JSON schema of a ticket and its triage report ($defs Ticket, "
+        "TriageReport): what draft_escalation and find_known_issues accept.",
+        mime_type="application/schema+json",
+    )
+    def request_schema() -> str:
+        return request_schema_text()
 
 
 def _register_prompt(server: MCPServer[Any], playbook: Playbook) -> None:

@@ -13,18 +13,14 @@ import json
 import re
 from functools import cache
 from importlib import resources
-from pathlib import Path
 
 from ..loading import validate_document
-from ..models import Escalation
+from ..models import Escalation, EscalationRequest
 from ..playbook import Playbook
 from ..render import render_markdown
 from ..skill import GENERATED, SKILL_FILE, render_references, template_block
-
-SKILL_DIR = Path(__file__).resolve().parents[3] / "skill"
-"""The skill folder of a source checkout (src layout)."""
-SKILL_PACKAGE = "posthog_escalation.skill_files"
-"""The installed skill (the top-level skill/ folder, mapped in by pyproject.toml)."""
+from .schemas import document_schema
+from .skills import SKILL_DIR, SKILL_PACKAGE
 
 _FRONTMATTER = re.compile(r"^---\n.*?\n---\n", re.DOTALL)
 
@@ -89,8 +85,14 @@ def playbook_text(playbook: Playbook) -> str:
 
 
 def schema_text() -> str:
-    """The schema resource: the JSON schema of an escalation."""
-    return json.dumps(Escalation.model_json_schema(), indent=2) + "\n"
+    """The ``escalation://schema`` resource: the JSON schema of an escalation."""
+    return json.dumps(document_schema(Escalation), indent=2) + "\n"
+
+
+def request_schema_text() -> str:
+    """The ``escalation://request-schema`` resource: the JSON schema of a ticket and its
+    triage report (``Ticket`` and ``TriageReport`` under ``$defs``)."""
+    return json.dumps(document_schema(EscalationRequest), indent=2) + "\n"
 
 
 def _workflow_fallback(playbook: Playbook) -> str:

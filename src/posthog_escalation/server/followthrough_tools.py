@@ -8,64 +8,66 @@ threads) and call :mod:`~posthog_escalation.followups` and
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import anyio.to_thread
 import httpx2
-from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, ToolAnnotations
 
 from .. import filing, followups
-from ..store import EscalationStore
+from ..store import EscalationStore, StoredEscalation
 from ..tables import pipe_table
+from .offload import in_thread
 from .results import FilingToolResult, FollowupsResult, RecordResult
 from .runtime import Runtime
 from .tooling import (
+    ID_CHARS,
     MAX_FOLLOWUPS,
+    NOTE_CHARS,
     READ_ONLY,
+    TIME_CHARS,
+    ToolBox,
     answer,
+    choice_arg,
     chunk,
-    describe,
     fixable,
+    flag_arg,
     in_range,
+    int_arg,
     parse_now,
+    text_arg,
     when,
     with_store,
 )
 
 
-def register_followthrough_tools(server: MCPServer[Any], runtime: Runtime) -> None:
-    """Add the follow-up and filing tools to ``server``."""
-    _followthrough_tools(server, runtime)
+def followthrough_tools(runtime: Runtime) -> list[Tool]:
+    """The follow-up and filing tools."""
+    box = ToolBox()
 
-
-def _followthrough_tools(server: MCPServer[Any], runtime: Runtime) -> None:
-    @server.tool(
+    @box.tool(
         name="list_followups",
         title="List due follow-ups",
         annotations=ToolAnnotations(open_world_hint=False, **READ_ONLY),
         description=(
-            "List the follow-ups of stored open escalations by their severity's cadence, "
-            "soonest (most overdue) first: whether the team check or the customer update is "
-            "upcoming, due or overdue, where to follow up and what to do. Use it to see what "
-            "needs attention today; set due_only to skip upcoming ones. Not for recording a "
-            "follow-up (record_followup). Next: do the follow-"
-            "up, then record_followup."
+            "List the follow-ups of stored open escalations, most overdue first: team check "
+            "or customer update, upcoming/due/overdue, where and what to do. due_only skips "
+            "upcoming ones. Next: do it, then record_followup."
         ),
     )
     async def list_followups(
-        due_only: Annotated[bool, describe("Only follow-ups that are due or overdue.")] = False,
-        limit: Annotated[int, describe("Follow-ups to return (1-100).")] = 20,
-        offset: Annotated[int, describe("Follow-ups to skip (for the next page).")] = 0,
-        now: Annotated[str | None, describe("Treat this ISO time as now (default: now).")] = None,
+        due_only: Annotated[bool, flag_arg("Only follow-ups that are due or overdue.")] = False,
+        limit: Annotated[int, int_arg("Follow-ups to return.", 1, MAX_FOLLOWUPS)] = 20,
+        offset: Annotated[int, int_arg("Follow-ups to skip.", 0)] = 0,
+        now: Annotated[str | None, text_arg("Treat this ISO time as now.", TIME_CHARS)] = None,
     ) -> Annotated[CallToolResult, FollowupsResult]:
         in_range("limit", limit, 1, MAX_FOLLOWUPS)
         if offset < 0:
             raise ToolError(f"offset {offset} is negative — use 0 or the next_offset given")
         moment = parse_now(now)
         with fixable(runtime):
-            items = await anyio.to_thread.run_sync(
+            items = await in_thread(
                 lambda: with_store(
                     runtime,
                     lambda store: followups.list_followups(
@@ -109,7 +111,7 @@ def _followthrough_tools(server: MCPServer[Any], runtime: Runtime) -> None:
                 text += f"\nMore: call list_followups again with offset={next_offset}."
         return answer(model, text)
 
-    @server.tool(
+    @box.tool(
         name="record_followup",
         title="Record a follow-up, close or downgrade",
         annotations=ToolAnnotations(
@@ -119,29 +121,28 @@ def _followthrough_tools(server: MCPServer[Any], runtime: Runtime) -> None:
             open_world_hint=False,
         ),
         description=(
-            "Record what happened on a stored escalation (ESC-<n>) and restart its follow-up "
-            "clock: action `update` with a note after checking with the team (kind team), "
-            "updating the customer (kind customer) or both; `close` with a playbook close "
-            "reason id; `downgrade` with `to` (High or Medium) and a downgrade reason id "
-            "(support-can-fix, workaround-unblocks, problem-stopped, severity-lowered; a "
-            "wrong id lists the valid ones). Writes to the escalation's log; do not use it "
-            "to draft. Next: list_followups."
+            "Record what happened on a stored escalation and restart its clock: update with "
+            "a note (kind team, customer or both); close with a close reason id; downgrade "
+            "with `to` and a downgrade reason id (a wrong id lists the valid ones). Next: "
+            "list_followups."
         ),
     )
     async def record_followup(
-        escalation_id: Annotated[str, describe("The stored escalation, e.g. ESC-1.")],
+        escalation_id: Annotated[str, text_arg("The stored escalation, e.g. ESC-1.", ID_CHARS)],
         action: Annotated[
-            Literal["update", "close", "downgrade"], describe("What to record.")
+            Literal["update", "close", "downgrade"],
+            choice_arg("What to record.", "update", "close", "downgrade"),
         ] = "update",
-        note: Annotated[str, describe("What was learned or said (required for update).")] = "",
+        note: Annotated[str, text_arg("What was learned or said.", NOTE_CHARS)] = "",
         kind: Annotated[
-            Literal["team", "customer", "both"], describe("For update: which follow-up this was.")
+            Literal["team", "customer", "both"],
+            choice_arg("For update: which follow-up.", "team", "customer", "both"),
         ] = "team",
         reason: Annotated[
-            str | None, describe("For close/downgrade: a playbook criterion id.")
+            str | None, text_arg("For close/downgrade: a playbook criterion id.")
         ] = None,
-        to: Annotated[str | None, describe("For downgrade: the lower severity.")] = None,
-        now: Annotated[str | None, describe("When it happened (ISO; default now).")] = None,
+        to: Annotated[str | None, text_arg("For downgrade: the lower severity.", ID_CHARS)] = None,
+        now: Annotated[str | None, text_arg("When it happened (ISO time).", TIME_CHARS)] = None,
     ) -> Annotated[CallToolResult, RecordResult]:
         moment = parse_now(now)
         book = runtime.playbook
@@ -192,7 +193,7 @@ def _followthrough_tools(server: MCPServer[Any], runtime: Runtime) -> None:
             )
 
         with fixable(runtime):
-            model = await anyio.to_thread.run_sync(lambda: with_store(runtime, run))
+            model = await in_thread(with_store, runtime, run)
         lines = [
             f"Recorded {action} on {model.escalation_id}: status {model.status}, severity "
             f"{model.severity}.",
@@ -206,7 +207,7 @@ def _followthrough_tools(server: MCPServer[Any], runtime: Runtime) -> None:
             lines += ["Now:"] + [f"{n}. {s}" for n, s in enumerate(model.closing_steps, 1)]
         return answer(model, "\n".join(lines))
 
-    @server.tool(
+    @box.tool(
         name="file_escalation",
         title="File an escalation on GitHub",
         annotations=ToolAnnotations(
@@ -216,40 +217,39 @@ def _followthrough_tools(server: MCPServer[Any], runtime: Runtime) -> None:
             open_world_hint=True,
         ),
         description=(
-            "File a stored escalation (ESC-<n>) as a GitHub issue in its route's repository "
-            "with the playbook's labels. Without confirm it is a dry run: it shows exactly "
-            "what would be sent (repository, title, labels, redacted body) and sends nothing. "
-            "Only with confirm: true, after a person has read the dry run, is the issue "
-            "created (needs GITHUB_TOKEN). Filing is idempotent: a second call links the "
-            "existing issue. Security and other private routes are never filed publicly: "
-            "they are refused and marked for their private channel. Next: list_followups."
+            "File a stored escalation as a GitHub issue in its route's repository, with the "
+            "playbook's labels. Without confirm: a dry run showing exactly what would be "
+            "sent. confirm: true, after a person read the dry run, creates it once (needs "
+            "GITHUB_TOKEN). Private routes are refused. Next: list_followups."
         ),
     )
     async def file_escalation(
-        escalation_id: Annotated[str, describe("The stored escalation, e.g. ESC-1.")],
-        confirm: Annotated[
-            bool, describe("true to really create the issue; false (default) for a dry run.")
-        ] = False,
-        body_offset: Annotated[int, describe("Character offset of the body part to show.")] = 0,
+        escalation_id: Annotated[str, text_arg("The stored escalation, e.g. ESC-1.", ID_CHARS)],
+        confirm: Annotated[bool, flag_arg("true creates the issue; false: a dry run.")] = False,
+        body_offset: Annotated[int, int_arg("Character offset of the body part.", 0)] = 0,
     ) -> Annotated[CallToolResult, FilingToolResult]:
         if body_offset < 0:
             raise ToolError(f"body_offset {body_offset} is negative — use 0 or the offset given")
         settings = runtime.settings
+
+        def plan_for(store: EscalationStore) -> tuple[StoredEscalation, filing.FilingPlan]:
+            stored = store.get(escalation_id)
+            return stored, filing.plan_for_stored(
+                stored,
+                runtime.playbook,
+                extra_secrets=runtime.secrets,
+                keep_project_ids=settings.keep_project_ids,
+            )
+
         with fixable(runtime):
-            store = EscalationStore.in_data_dir(settings.data_dir)
-            try:
-                stored = store.get(escalation_id)
-                plan = filing.plan_for_stored(
-                    stored,
-                    runtime.playbook,
-                    extra_secrets=runtime.secrets,
-                    keep_project_ids=settings.keep_project_ids,
-                )
-                result = None
-                if confirm:
+            stored, plan = await in_thread(with_store, runtime, plan_for)
+            result = None
+            if confirm:
+                store = EscalationStore.in_data_dir(settings.data_dir)
+                try:
                     result = await _send(runtime, plan, store, stored.id)
-            finally:
-                store.close()
+                finally:
+                    store.close()
         body, next_offset = chunk(plan.body, body_offset)
         model = FilingToolResult(
             escalation_id=stored.id,
@@ -272,6 +272,8 @@ def _followthrough_tools(server: MCPServer[Any], runtime: Runtime) -> None:
             or (filing.security_warning(plan) if plan.private_channel else None),
         )
         return answer(model, _filing_text(model))
+
+    return box.tools
 
 
 async def _send(

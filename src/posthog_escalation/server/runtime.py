@@ -1,8 +1,9 @@
-"""What the MCP tools share for one server: settings, playbook, evidence log, backends.
+"""What the MCP tools share for one server: settings, playbook, sessions, backends.
 
 :class:`Runtime` opens the backends once per server run (in the background, so the first
-``list_tools`` is answered at once), hands them to the tools, scrubs configured secrets
-from what the tools record, and closes what it opened when the last run ends.
+``list_tools`` is answered at once), hands them to the tools, records what they find in
+the evidence log of the caller's session (secrets scrubbed), and closes what it opened
+when the last run ends.
 """
 
 from __future__ import annotations
@@ -13,28 +14,30 @@ from typing import Any
 import anyio
 import anyio.to_thread
 import httpx2
+from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver.exceptions import ToolError
 from tenacity.wait import wait_base
 
 from ..backends import Backends, open_backends
 from ..config import Settings
 from ..errors import ConfigError, EscalationError
-from ..evidence import EvidenceLog
 from ..models import Evidence, SourceKind
 from ..playbook import Playbook
 from ..tools.hogql import LocalHogQL, RemotePostHog
 from ..tools.issues import LocalIssues
+from .sessions import EvidenceSink, Sessions
 
 log = logging.getLogger(__name__)
 
 
 class Runtime:
-    """What the tools share for one server: settings, playbook, evidence log, backends.
+    """What the tools share for one server: settings, playbook, sessions, backends.
 
     Args:
         settings: Where backends, the store and secrets come from.
         playbook: Routes, rubric and cadence.
-        evidence: Where evidence-producing tool calls record their results.
+        evidence: A log every evidence-producing call records in (the caller's); None
+            gives each MCP session its own (see :mod:`.sessions`).
         backends: Backends to use (owned by the caller); None opens them from settings.
         github_transport: An httpx2 transport for filing (tests pass a MockTransport).
         github_wait: Wait between filing retries (tests pass ``wait_none()``).
@@ -44,7 +47,7 @@ class Runtime:
         self,
         settings: Settings,
         playbook: Playbook,
-        evidence: EvidenceLog,
+        evidence: EvidenceSink | None,
         backends: Backends | None,
         *,
         github_transport: httpx2.AsyncBaseTransport | None = None,
@@ -52,7 +55,7 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.playbook = playbook
-        self.evidence = evidence
+        self.sessions = Sessions(evidence)
         self.github_transport = github_transport
         self.github_wait = github_wait
         self.secrets = settings.secrets()
@@ -81,6 +84,12 @@ class Runtime:
             return not isinstance(self._given.issues, LocalIssues)
         return self.settings.uses_remote_github
 
+    @property
+    def drafts_remotely(self) -> bool:
+        """True when drafting reaches a service: PostHog, GitHub or Claude."""
+        configured = self.settings.anthropic_api_key is not None
+        return configured or self.hogql_is_remote or self.issues_are_remote
+
     def scrub(self, text: str) -> str:
         """``text`` with every configured secret replaced."""
         for secret in self.secrets:
@@ -88,10 +97,18 @@ class Runtime:
         return text
 
     def record(
-        self, source: SourceKind, query: str, finding: str, *, result: str = "", **extra: Any
+        self,
+        request: ServerRequestContext[Any, Any],
+        source: SourceKind,
+        query: str,
+        finding: str,
+        *,
+        result: str = "",
+        **extra: Any,
     ) -> Evidence:
-        """Add a tool result to the evidence log (secrets scrubbed) and return the item."""
-        return self.evidence.add(
+        """Add a tool result to the evidence log of ``request``'s session (secrets
+        scrubbed) and return the item."""
+        return self.sessions.log_for(request).add(
             source, self.scrub(query), self.scrub(finding), result=self.scrub(result), **extra
         )
 
