@@ -1,85 +1,21 @@
-"""The MCP tools that act on an escalation: the quality gate, the renderer, follow-ups and
-filing. Follow-ups and filing run against a real SQLite store in a temporary data folder;
-GitHub is a small in-memory fake behind ``httpx2.MockTransport``."""
+"""The MCP tools that make and check an escalation: the quality gate, the renderer,
+draft_escalation and save_escalation, against a real SQLite store in a temporary data
+folder and the demo backends."""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
-from mcp import Client
 from mcp.server.mcpserver import MCPServer
-from mcp_types import CallToolResult
-from pydantic import SecretStr
-from tenacity import wait_none
 
-from fake_github import FakeGitHub
+from mcp_calls import as_json, call, ok, text, tool_settings
 from posthog_escalation.backends import Backends
-from posthog_escalation.config import Settings
 from posthog_escalation.models import Escalation, EscalationRequest
 from posthog_escalation.render import render_markdown
 from posthog_escalation.server import build_server
-from posthog_escalation.store import EscalationStore, Status, store_escalation
-
-TOKEN = "ghp_ServerTestTokenNeverShown0123456789"
-STORED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def github() -> FakeGitHub:
-    return FakeGitHub(TOKEN, first_number=500)
-
-
-def _settings(data_dir: Path, token: str | None = TOKEN) -> Settings:
-    return Settings(
-        data_dir=data_dir,
-        backend="local",
-        github_token=SecretStr(token) if token else None,
-        _env_file=None,
-    )
-
-
-@pytest.fixture
-def data_dir(
-    tmp_path: Path, example_escalation: Escalation, demo_request: EscalationRequest
-) -> Path:
-    with EscalationStore.in_data_dir(tmp_path) as store:
-        store_escalation(store, example_escalation, ticket=demo_request.ticket, now=STORED_AT)
-    return tmp_path
-
-
-@pytest.fixture
-def server(data_dir: Path, demo_backends: Backends, github: FakeGitHub) -> MCPServer:
-    return build_server(
-        settings=_settings(data_dir),
-        backends=demo_backends,
-        github_transport=httpx2.MockTransport(github.handler),
-        github_wait=wait_none(),
-    )
-
-
-async def call(server: MCPServer, name: str, arguments: dict[str, Any]) -> CallToolResult:
-    async with Client(server) as client:
-        return await client.call_tool(name, arguments)
-
-
-def text(result: CallToolResult) -> str:
-    return "\n".join(block.text for block in result.content if block.type == "text")
-
-
-def ok(result: CallToolResult) -> dict[str, Any]:
-    assert not result.is_error, text(result)
-    assert result.structured_content is not None
-    return result.structured_content
-
-
-def as_json(escalation: Escalation) -> dict[str, Any]:
-    return escalation.model_dump(mode="json")
-
+from posthog_escalation.store import EscalationStore
 
 # -- lint_escalation and render_escalation ---------------------------------------------------
 
@@ -169,186 +105,176 @@ async def test_render_returns_a_long_escalation_in_parts(
     assert "".join(parts) == full
 
 
-# -- list_followups and record_followup ------------------------------------------------------
+# -- draft_escalation ------------------------------------------------------------------------
 
 
-async def test_list_followups_shows_the_due_team_check_and_the_upcoming_customer_update(
-    server: MCPServer,
+async def test_draft_escalation_drafts_gates_and_stores_the_demo_ticket(
+    tmp_path: Path, demo_backends: Backends, demo_request: EscalationRequest
 ) -> None:
-    result = await call(server, "list_followups", {"now": "2026-11-20T17:00:00Z"})
-    data = ok(result)
-    assert data["total"] == 2
-    states = {(f["kind"], f["state"]) for f in data["followups"]}
-    assert states == {("team", "due"), ("customer", "upcoming")}
-    assert data["followups"][0]["kind"] == "team"
-    assert "ESC-1" in text(result) and "due" in text(result)
-    due = ok(
-        await call(server, "list_followups", {"now": "2026-11-20T21:00:00Z", "due_only": True})
-    )
-    assert [(f["kind"], f["state"]) for f in due["followups"]] == [("team", "overdue")]
-
-
-async def test_list_followups_pages_and_validates_its_arguments(server: MCPServer) -> None:
-    page = ok(await call(server, "list_followups", {"now": "2026-11-20T17:00:00Z", "limit": 1}))
-    assert len(page["followups"]) == 1 and page["next_offset"] == 1
-    bad_now = await call(server, "list_followups", {"now": "yesterday"})
-    assert bad_now.is_error and "ISO 8601" in text(bad_now)
-    bad_limit = await call(server, "list_followups", {"limit": 0})
-    assert bad_limit.is_error and "use 1 to 100" in text(bad_limit)
-
-
-async def test_an_empty_store_has_no_follow_ups(tmp_path: Path, demo_backends: Backends) -> None:
-    server = build_server(settings=_settings(tmp_path), backends=demo_backends)
-    result = await call(server, "list_followups", {})
-    assert ok(result)["total"] == 0 and text(result) == "No open escalations."
-
-
-async def test_recording_a_team_update_restarts_the_team_clock_and_logs_the_note(
-    server: MCPServer, data_dir: Path
-) -> None:
+    server = build_server(settings=tool_settings(tmp_path), backends=demo_backends)
     result = await call(
         server,
-        "record_followup",
-        {"escalation_id": "ESC-1", "note": "Replay team confirmed", "now": "2026-11-20T17:00Z"},
-    )
-    data = ok(result)
-    assert data["next_team_check"] == "2026-11-20T21:00:00Z"
-    assert data["next_customer_update"] == "2026-11-21T12:00:00Z"
-    with EscalationStore.in_data_dir(data_dir) as store:
-        events = store.events("ESC-1")
-    assert events[-1].kind == "update_team" and events[-1].detail == "Replay team confirmed"
-
-
-async def test_closing_needs_a_playbook_reason_and_returns_the_closing_steps(
-    server: MCPServer, data_dir: Path
-) -> None:
-    missing = await call(server, "record_followup", {"escalation_id": "ESC-1", "action": "close"})
-    assert missing.is_error and "support-can-fix" in text(missing)
-    wrong = await call(
-        server,
-        "record_followup",
-        {"escalation_id": "ESC-1", "action": "close", "reason": "severity-lowered"},
-    )
-    assert wrong.is_error and "is not a close criterion" in text(wrong)
-    closed = ok(
-        await call(
-            server,
-            "record_followup",
-            {"escalation_id": "ESC-1", "action": "close", "reason": "problem-stopped"},
-        )
-    )
-    assert closed["status"] == "closed" and closed["closing_steps"]
-    with EscalationStore.in_data_dir(data_dir) as store:
-        assert store.get("ESC-1").status is Status.CLOSED
-
-
-async def test_downgrading_lowers_the_severity_only_for_a_lower_level(server: MCPServer) -> None:
-    same = await call(
-        server,
-        "record_followup",
+        "draft_escalation",
         {
-            "escalation_id": "ESC-1",
-            "action": "downgrade",
-            "to": "High",
-            "reason": "severity-lowered",
+            "ticket": demo_request.ticket.model_dump(mode="json"),
+            "triage": demo_request.triage.model_dump(mode="json"),
         },
     )
-    assert same.is_error and "a downgrade must lower it" in text(same)
-    lowered = ok(
+    data = ok(result)
+    assert data["outcome"] == "stored" and data["passed_gate"]
+    assert data["escalation_id"] == "ESC-1" and data["drafter"] == "offline"
+    draft = Escalation.model_validate(data["escalation"])
+    assert draft.ticket_id == demo_request.ticket.id and draft.evidence
+    assert not [f for f in data["findings"] if f["level"] == "error"]
+    assert text(result).startswith("Stored as ESC-1")
+    with EscalationStore.in_data_dir(tmp_path) as store:
+        stored = store.get("ESC-1")
+    assert stored.escalation == draft and stored.ticket == demo_request.ticket
+
+
+async def test_a_drafted_escalation_can_be_filed_and_followed_up_by_its_id(
+    server: MCPServer, demo_request: EscalationRequest
+) -> None:
+    ticket = demo_request.ticket.model_copy(update={"id": "ZD-DRAFTED"})
+    drafted = ok(
+        await call(
+            server,
+            "draft_escalation",
+            {"ticket": ticket.model_dump(mode="json"), "drafter": "offline"},
+        )
+    )
+    escalation_id = drafted["escalation_id"]
+    assert escalation_id == "ESC-2"  # the store already holds ESC-1
+    dry = ok(await call(server, "file_escalation", {"escalation_id": escalation_id}))
+    assert dry["outcome"] == "dry_run" and dry["repo"] and not dry["blockers"]
+    recorded = ok(
         await call(
             server,
             "record_followup",
-            {
-                "escalation_id": "ESC-1",
-                "action": "downgrade",
-                "to": "Medium",
-                "reason": "workaround-unblocks",
-                "now": "2026-11-21T10:00:00Z",
-            },
+            {"escalation_id": escalation_id, "note": "Team confirmed", "now": "2026-11-20T18:00Z"},
         )
     )
-    assert lowered["severity"] == "Medium" and lowered["status"] == "downgraded"
-    assert lowered["next_team_check"] == "2026-11-22T10:00:00Z"
+    assert recorded["escalation_id"] == escalation_id
 
 
-async def test_record_followup_names_an_unknown_escalation(server: MCPServer) -> None:
-    result = await call(server, "record_followup", {"escalation_id": "ESC-42", "note": "x"})
-    assert result.is_error and "ESC-42" in text(result)
-
-
-# -- file_escalation -------------------------------------------------------------------------
-
-
-async def test_filing_without_confirm_is_a_dry_run_that_sends_nothing(
-    server: MCPServer, github: FakeGitHub
+async def test_draft_escalation_returns_the_triage_refusal_and_stores_nothing(
+    tmp_path: Path, demo_backends: Backends, demo_request: EscalationRequest
 ) -> None:
-    result = await call(server, "file_escalation", {"escalation_id": "ESC-1"})
-    data = ok(result)
-    assert data["outcome"] == "dry_run" and not data["sent"]
-    assert data["repo"] == "PostHog/posthog-js"
-    assert data["labels"] == ["bug", "feature/replay"]
-    assert data["endpoint"] == "https://api.github.com/repos/PostHog/posthog-js/issues"
-    assert "Northwind" not in data["body"] and "[org-1]" in data["body"]
-    assert "posthog-escalation:idempotency-key=" in data["body"]
-    assert "nothing was sent" in text(result)
-    assert github.requests == []
-
-
-async def test_filing_with_confirm_creates_the_issue_once(
-    server: MCPServer, github: FakeGitHub, data_dir: Path
-) -> None:
-    first = ok(await call(server, "file_escalation", {"escalation_id": "ESC-1", "confirm": True}))
-    assert first["outcome"] == "created" and first["sent"]
-    assert first["issue_url"] == "https://github.com/PostHog/posthog-js/issues/500"
-    again = ok(await call(server, "file_escalation", {"escalation_id": "ESC-1", "confirm": True}))
-    assert again["outcome"] == "already_filed" and again["issue_url"] == first["issue_url"]
-    assert len(github.creates) == 1
-    with EscalationStore.in_data_dir(data_dir) as store:
-        assert store.get("ESC-1").status is Status.FILED
-
-
-async def test_filing_without_a_token_says_to_set_github_token(
-    data_dir: Path, demo_backends: Backends, github: FakeGitHub
-) -> None:
-    server = build_server(
-        settings=_settings(data_dir, token=None),
-        backends=demo_backends,
-        github_transport=httpx2.MockTransport(github.handler),
+    server = build_server(settings=tool_settings(tmp_path), backends=demo_backends)
+    triage = demo_request.triage.model_dump(mode="json") | {"decision": "resolve_in_support"}
+    result = await call(
+        server,
+        "draft_escalation",
+        {"ticket": demo_request.ticket.model_dump(mode="json"), "triage": triage},
     )
-    result = await call(server, "file_escalation", {"escalation_id": "ESC-1", "confirm": True})
-    assert result.is_error and "GITHUB_TOKEN is not set" in text(result)
-    assert github.requests == []
+    data = ok(result)
+    assert data["outcome"] == "refused" and data["escalation"] is None
+    assert data["refusal"]["decision"] == "resolve_in_support"
+    assert text(result).startswith("Not escalated")
+    with EscalationStore.in_data_dir(tmp_path) as store:
+        assert store.list() == []
 
 
-async def test_a_security_escalation_is_refused_and_marked_for_its_private_channel(
+async def test_draft_escalation_names_the_bad_ticket_field_and_the_schema_resource(
+    server: MCPServer,
+) -> None:
+    result = await call(server, "draft_escalation", {"ticket": {"id": "ZD-1"}})
+    assert result.is_error
+    assert "field 'subject' is required" in text(result)
+    assert "escalation://request-schema" in text(result)
+
+
+async def test_draft_escalation_queries_a_remote_posthog_from_its_worker_loop(
     tmp_path: Path,
+    demo_backends: Backends,
+    remote_demo: Any,
+    demo_request: EscalationRequest,
+) -> None:
+    remote = Backends(
+        hogql=remote_demo,
+        docs=demo_backends.docs,
+        issues=demo_backends.issues,
+        incidents=demo_backends.incidents,
+    )
+    server = build_server(settings=tool_settings(tmp_path), backends=remote)
+    first = ok(await call(server, "hogql_query", {"query": "SELECT count() AS n FROM events"}))
+    data = ok(
+        await call(
+            server,
+            "draft_escalation",
+            {"ticket": demo_request.ticket.model_dump(mode="json"), "drafter": "offline"},
+        )
+    )
+    draft = Escalation.model_validate(data["escalation"])
+    assert any(e.source == "hogql" and e.status == "ok" for e in draft.evidence)
+    again = ok(await call(server, "hogql_query", {"query": "SELECT count() AS n FROM events"}))
+    assert again["results"] == first["results"]
+
+
+# -- save_escalation -------------------------------------------------------------------------
+
+
+async def test_save_escalation_stores_a_passing_escalation_and_returns_its_id(
+    tmp_path: Path,
+    demo_backends: Backends,
     example_escalation: Escalation,
     demo_request: EscalationRequest,
-    demo_backends: Backends,
-    github: FakeGitHub,
 ) -> None:
-    routing = example_escalation.routing.model_copy(update={"route": "security"})
-    security = example_escalation.model_copy(update={"routing": routing})
-    with EscalationStore.in_data_dir(tmp_path) as store:
-        store_escalation(store, security, ticket=demo_request.ticket, now=STORED_AT)
-    server = build_server(
-        settings=_settings(tmp_path),
-        backends=demo_backends,
-        github_transport=httpx2.MockTransport(github.handler),
+    server = build_server(settings=tool_settings(tmp_path), backends=demo_backends)
+    result = await call(
+        server,
+        "save_escalation",
+        {
+            "escalation": as_json(example_escalation),
+            "ticket": demo_request.ticket.model_dump(mode="json"),
+        },
     )
-    dry = ok(await call(server, "file_escalation", {"escalation_id": "ESC-1"}))
-    assert dry["private_channel"] and "NOT FILED" in dry["warning"]
-    refused = await call(server, "file_escalation", {"escalation_id": "ESC-1", "confirm": True})
-    data = ok(refused)
-    assert data["outcome"] == "refused" and not data["sent"]
-    assert text(refused).startswith("WARNING:")
-    assert github.creates == []
+    data = ok(result)
+    assert data["escalation_id"] == "ESC-1" and data["created"] and data["revision"] == 1
+    assert data["status"] == "draft"
     with EscalationStore.in_data_dir(tmp_path) as store:
-        assert store.get("ESC-1").private_channel == data["private_channel"]
+        stored = store.get("ESC-1")
+    assert stored.escalation == example_escalation and stored.ticket == demo_request.ticket
+    dry = ok(await call(server, "file_escalation", {"escalation_id": "ESC-1"}))
+    assert dry["outcome"] == "dry_run" and not dry["blockers"]
 
 
-async def test_no_token_appears_in_filing_results(server: MCPServer) -> None:
-    dry = await call(server, "file_escalation", {"escalation_id": "ESC-1"})
-    filed = await call(server, "file_escalation", {"escalation_id": "ESC-1", "confirm": True})
-    for result in (dry, filed):
-        assert TOKEN not in text(result) and TOKEN not in json.dumps(result.structured_content)
+async def test_save_escalation_refuses_a_draft_the_gate_fails_with_the_findings(
+    tmp_path: Path, demo_backends: Backends, example_escalation: Escalation
+) -> None:
+    server = build_server(settings=tool_settings(tmp_path), backends=demo_backends)
+    draft = as_json(example_escalation) | {"severity": "Medium"}
+    result = await call(server, "save_escalation", {"escalation": draft})
+    assert result.is_error
+    assert "not saved: the quality gate found" in text(result)
+    assert "severity-matches-rubric (severity)" in text(result)
+    with EscalationStore.in_data_dir(tmp_path) as store:
+        assert store.list() == []
+
+
+async def test_saving_the_same_tickets_escalation_again_revises_it(
+    server: MCPServer, example_escalation: Escalation
+) -> None:
+    revised = example_escalation.model_copy(update={"severity_rationale": "Revised rationale."})
+    data = ok(await call(server, "save_escalation", {"escalation": as_json(revised)}))
+    assert data["escalation_id"] == "ESC-1" and not data["created"] and data["revision"] == 2
+
+
+async def test_save_escalation_without_the_ticket_says_filing_needs_it(
+    tmp_path: Path, demo_backends: Backends, example_escalation: Escalation
+) -> None:
+    server = build_server(settings=tool_settings(tmp_path), backends=demo_backends)
+    result = await call(server, "save_escalation", {"escalation": as_json(example_escalation)})
+    assert ok(result)["escalation_id"] == "ESC-1"
+    assert "filing stays blocked" in text(result)
+
+
+@pytest.mark.parametrize("tool", ["lint_escalation", "render_escalation", "save_escalation"])
+async def test_an_escalation_larger_than_the_bound_is_refused_in_one_line(
+    server: MCPServer, example_escalation: Escalation, tool: str
+) -> None:
+    huge = as_json(example_escalation) | {"severity_rationale": "x" * 600_000}
+    result = await call(server, tool, {"escalation": huge})
+    assert result.is_error
+    assert "escalation is" in text(result) and "the limit is 500000" in text(result)
+    assert "xxxxxxxxxx" not in text(result)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import socket
+from collections.abc import Callable
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
@@ -61,18 +63,23 @@ def check_bind(host: str, settings: Settings) -> None:
 
 
 class BearerTokenGate:
-    """ASGI middleware: every HTTP request must carry ``Authorization: Bearer <token>``."""
+    """ASGI middleware: every HTTP request must carry ``Authorization: Bearer <token>``
+    (the scheme in any case, as RFC 9110 makes auth schemes case-insensitive)."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
-        self._expected = f"Bearer {token}".encode()
+        self._expected = token.encode()
+
+    def _authorized(self, header: bytes) -> bool:
+        scheme, _, given = header.strip().partition(b" ")
+        return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(), self._expected)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         given = next((v for k, v in scope.get("headers", []) if k == b"authorization"), b"")
-        if hmac.compare_digest(given, self._expected):
+        if self._authorized(given):
             await self.app(scope, receive, send)
             return
         body = json.dumps(
@@ -104,15 +111,62 @@ def http_app(server: MCPServer[Any], settings: Settings, host: str = "127.0.0.1"
     return BearerTokenGate(app, token) if token else app
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """A listening-ready TCP socket bound to ``host:port``.
+
+    Raises:
+        ConfigError: The port is out of range, or the address cannot be bound (in use,
+            not this machine's, not permitted).
+    """
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"--port {port} is out of range", "use a port from 1 to 65535")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot serve MCP over HTTP on {host}:{port}: {exc.strerror or exc}",
+            "pass an address of this machine with --host, e.g. 127.0.0.1",
+        ) from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"cannot serve MCP over HTTP on {host}:{port}: {exc.strerror or exc}",
+            "choose another --port, or stop what is using this one",
+        ) from None
+    return sock
+
+
 async def serve_http(
     server: MCPServer[Any],
     settings: Settings,
     host: str = "127.0.0.1",
     port: int = DEFAULT_HTTP_PORT,
+    announce: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve streamable HTTP on ``host:port`` until interrupted."""
+    """Serve streamable HTTP on ``host:port`` until interrupted.
+
+    The address is bound first; ``announce`` is called with the MCP URL only once the
+    bind has succeeded.
+
+    Raises:
+        ConfigError: ``host`` is not loopback and no token is configured, or the address
+            cannot be bound.
+    """
     import uvicorn
 
     app = http_app(server, settings, host)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
-    await uvicorn.Server(config).serve()
+    sock = bind(host, port)
+    name = f"[{host}]" if ":" in host else host
+    if announce is not None:
+        announce(f"http://{name}:{port}{MCP_PATH}")
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
+    try:
+        await uvicorn.Server(config).serve(sockets=[sock])
+    finally:
+        sock.close()
