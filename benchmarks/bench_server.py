@@ -12,6 +12,9 @@ Prints, for every tool:
   the structured output against the tool's output schema), each minus the function's
   p50 (the tool's overhead);
 - the p50/p95 of a round trip over stdio to a real ``posthog-escalation serve`` process;
+- how one client's heavy calls (``draft_escalation``, the whole pipeline) affect another
+  client's cheap call (``list_followups``): its p50/p95 alone and while the heavy calls
+  run, and the ratio;
 
 and the server's start-up: from spawning ``posthog-escalation serve`` to the first
 ``list_tools`` answer, next to a ``posthog-escalation --help`` process (the CLI's import
@@ -47,6 +50,7 @@ from posthog_escalation.filing import plan_for_stored
 from posthog_escalation.lint import lint
 from posthog_escalation.loading import load_model
 from posthog_escalation.models import Escalation, EscalationRequest
+from posthog_escalation.pipeline import escalate
 from posthog_escalation.playbook import default_playbook
 from posthog_escalation.render import render_markdown
 from posthog_escalation.server import build_server
@@ -91,6 +95,15 @@ def tool_cases(request: EscalationRequest, example: Escalation) -> dict[str, dic
         "list_followups": {"now": NOW.isoformat()},
         "record_followup": {"escalation_id": "ESC-1", "note": "checked", "now": NOW.isoformat()},
         "file_escalation": {"escalation_id": "ESC-1"},
+        "draft_escalation": {
+            "ticket": request.ticket.model_dump(mode="json"),
+            "triage": request.triage.model_dump(mode="json") if request.triage else None,
+            "drafter": "offline",
+        },
+        "save_escalation": {
+            "escalation": example.model_dump(mode="json"),
+            "ticket": request.ticket.model_dump(mode="json"),
+        },
     }
 
 
@@ -113,6 +126,17 @@ def baselines(
 
     async def thread(action: Callable[[], Any]) -> Any:
         return await anyio.to_thread.run_sync(action)
+
+    async def drafted() -> Any:
+        outcome = await escalate(
+            request, settings=settings, backends=backends, drafter="offline", playbook=book
+        )
+        assert outcome.escalation is not None
+        return with_store(
+            lambda s: store_escalation(
+                s, outcome.escalation, now=outcome.escalation.created_at, ticket=request.ticket
+            )
+        )
 
     async def sync(action: Callable[[], Any]) -> Any:
         return action()
@@ -139,6 +163,13 @@ def baselines(
         ),
         "file_escalation": lambda: sync(
             lambda: with_store(lambda s: plan_for_stored(s.get("ESC-1"), book))
+        ),
+        "draft_escalation": drafted,
+        "save_escalation": lambda: thread(
+            lambda: (
+                lint(example, book),
+                with_store(lambda s: store_escalation(s, example, now=NOW, ticket=request.ticket)),
+            )
         ),
     }
 
@@ -182,6 +213,46 @@ async def in_process(
                     times.append(time.perf_counter() - start)
                     assert not getattr(result, "is_error", False), name
     return found
+
+
+async def contention(
+    settings: Settings,
+    backends: Backends,
+    heavy: dict[str, Any],
+    runs: int,
+) -> tuple[list[float], list[float], int]:
+    """``list_followups`` times on one client, alone and while another client makes
+    ``draft_escalation`` calls back to back; and how many drafts ran meanwhile."""
+    server = build_server(settings=settings, backends=backends)
+    alone: list[float] = []
+    loaded: list[float] = []
+    drafts = 0
+
+    async def cheap(client: Client, into: list[float]) -> None:
+        start = time.perf_counter()
+        result = await client.call_tool("list_followups", {"now": NOW.isoformat()})
+        into.append(time.perf_counter() - start)
+        assert not result.is_error
+
+    async with Client(server) as first, Client(server) as second:
+        for _ in range(runs):
+            await cheap(second, alone)
+        stop = anyio.Event()
+
+        async def drafting() -> None:
+            nonlocal drafts
+            while not stop.is_set():
+                assert not (await first.call_tool("draft_escalation", heavy)).is_error
+                drafts += 1
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(drafting)
+            await anyio.sleep(0.5)
+            for _ in range(runs):
+                await cheap(second, loaded)
+                await anyio.sleep(0.05)
+            stop.set()
+    return alone, loaded, drafts
 
 
 def stdio_params(data_dir: Path) -> StdioServerParameters:
@@ -251,6 +322,9 @@ def main() -> None:
         functions = baselines(backends, settings, request, example)
         local = anyio.run(in_process, settings, backends, cases, functions, args.runs)
         remote = anyio.run(over_stdio, served_dir, cases, args.runs)
+        alone, loaded, drafts = anyio.run(
+            contention, settings, backends, cases["draft_escalation"], args.runs
+        )
 
         print(f"\nper tool, {args.runs} calls each (ms):")
         print(
@@ -279,6 +353,14 @@ def main() -> None:
             f"median {ms(statistics.median(server_over))} ms, max {ms(max(server_over))} ms; "
             f"client median {ms(statistics.median(client_over))} ms, "
             f"max {ms(max(client_over))} ms"
+        )
+
+        print(
+            f"\nlist_followups on one client ({args.runs} calls): alone p50 "
+            f"{ms(pct(alone, 0.5))} / p95 {ms(pct(alone, 0.95))} ms; while another client "
+            f"drafted ({drafts} draft_escalation calls) p50 {ms(pct(loaded, 0.5))} / p95 "
+            f"{ms(pct(loaded, 0.95))} ms; loaded / alone p50 = "
+            f"{statistics.median(loaded) / statistics.median(alone):.1f}"
         )
 
         starts, helps = [], []

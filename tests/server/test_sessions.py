@@ -120,3 +120,15 @@ async def test_sessionless_http_requests_get_ids_that_never_repeat(
         assert a.protocol_version == "2026-07-28"
         ids = await evidence_ids(a, 2) + await evidence_ids(b, 2)
     assert len(set(ids)) == 4
+
+
+async def test_a_tool_called_from_code_outside_any_request_still_numbers_its_evidence(
+    hogql_settings: Settings, demo_backends: Backends
+) -> None:
+    server = build_server(settings=hogql_settings, backends=demo_backends)
+    first = await server.call_tool("hogql_query", QUERY)
+    second = await server.call_tool("hogql_query", QUERY)
+    assert [first.structured_content["evidence_id"], second.structured_content["evidence_id"]] == [
+        "E1",
+        "E2",
+    ]

@@ -71,6 +71,7 @@ from .tooling import (
     in_range,
     int_arg,
     names_arg,
+    request_of,
     short_hit,
     text_arg,
     validated,
@@ -105,18 +106,17 @@ def evidence_tools(runtime: Runtime) -> list[Tool]:
     github_world = ToolAnnotations(open_world_hint=runtime.issues_are_remote, **READ_ONLY)
 
     def recorder(ctx: Context) -> Recorder:
-        return functools.partial(runtime.record, ctx.request_context)
+        return functools.partial(runtime.record, request_of(ctx))
 
     @box.tool(
         name="hogql_query",
         title="Run a HogQL query",
         annotations=hogql_world,
         description=(
-            "Run one read-only HogQL SELECT on the customer's PostHog project (the demo "
-            "world without a PostHog key). Tables: events, persons, groups, sessions, "
-            "system.ingestion_warnings; $group_0 is the organization. Count, date and split "
-            "what the escalation claims; aggregate, do not fetch raw events. Next: cite the "
-            "evidence id."
+            "One read-only HogQL SELECT on the customer's PostHog project (a demo world "
+            "without a key). Tables: events, persons, groups, sessions, "
+            "system.ingestion_warnings; $group_0 is the organization. Aggregate to count, "
+            "date and split; do not fetch raw events. Next: cite the evidence id."
         ),
     )
     async def hogql_query(
@@ -171,10 +171,9 @@ def evidence_tools(runtime: Runtime) -> list[Tool]:
         title="Quantify an error's impact",
         annotations=hogql_world,
         description=(
-            "Quantify one problem signature: affected events, organizations, persons and "
-            "sessions, first/last seen, daily trend, SDK versions (where it starts), "
-            "browser/OS, each with its HogQL, under one evidence id. Use it first. Next: cite "
-            "it in Impact and the dimensions."
+            "Quantify one problem signature: affected events, orgs, persons, sessions, "
+            "first/last seen, daily trend, SDK versions (where it starts), browser/OS, each "
+            "with its HogQL, under one evidence id. Use it first. Next: cite it in Impact."
         ),
     )
     async def impact_summary_tool(
@@ -183,7 +182,7 @@ def evidence_tools(runtime: Runtime) -> list[Tool]:
             str,
             text_arg(
                 "A HogQL condition over events, e.g. properties.$exception_message "
-                "ILIKE '%adoptedStyleSheets%' or properties.$lib_version = '1.201.0'.",
+                "ILIKE '%adoptedStyleSheets%'.",
                 QUERY_CHARS,
             ),
         ],
@@ -271,9 +270,9 @@ def evidence_tools(runtime: Runtime) -> list[Tool]:
         title="Find known issues for a ticket",
         annotations=github_world,
         description=(
-            "Rank likely duplicate issues for a ticket, searched from its error text, SDK, "
-            "version and symptoms in its route's repositories: reasons, related PRs, the "
-            "searches sent, an evidence id; `known_issues` is the template's section. Next: "
+            "Rank likely duplicates of a ticket (searched by its error, SDK, version and "
+            "symptoms in its route's repositories): reasons, related PRs, searches sent, an "
+            "evidence id; `known_issues` is the template's section. Next: "
             "github_issue_search with the exact error."
         ),
     )

@@ -217,10 +217,10 @@ def followthrough_tools(runtime: Runtime) -> list[Tool]:
             open_world_hint=True,
         ),
         description=(
-            "File a stored escalation as a GitHub issue in its route's repository, with the "
-            "playbook's labels. Without confirm: a dry run showing exactly what would be "
-            "sent. confirm: true, after a person read the dry run, creates it once (needs "
-            "GITHUB_TOKEN). Private routes are refused. Next: list_followups."
+            "File a stored escalation as a GitHub issue in its route's repository with the "
+            "playbook's labels. Without confirm: a dry run showing what would be sent. "
+            "confirm: true, once a person read it, creates it once (needs GITHUB_TOKEN). "
+            "Private routes are refused. Next: list_followups."
         ),
     )
     async def file_escalation(

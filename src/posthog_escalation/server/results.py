@@ -104,7 +104,7 @@ class KnownIssuesResult(BaseModel):
     search_terms: list[str]
     candidates: list[KnownIssueCandidate]
     related_prs: list[IssueHit]
-    known_issues: KnownIssueMatch = Field(description="The escalation's known_issues section.")
+    known_issues: KnownIssueMatch
     errors: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
@@ -178,13 +178,13 @@ class DraftToolResult(BaseModel):
     """What ``draft_escalation`` produced: a gated escalation, stored when it passed."""
 
     outcome: Literal["stored", "not_stored", "refused"]
-    escalation_id: str | None = Field(description="ESC-<n> when stored.")
+    escalation_id: str | None
     revision: int | None = None
     drafter: Literal["offline", "llm"]
     passed_gate: bool
     escalation: Escalation | None
     findings: list[Finding]
-    refusal: Refusal | None = Field(description="Set when triage did not escalate.")
+    refusal: Refusal | None
     notes: list[str] = Field(default_factory=list)
 
 
@@ -192,7 +192,7 @@ class SaveToolResult(BaseModel):
     """What ``save_escalation`` did."""
 
     escalation_id: str
-    created: bool = Field(description="False: it revised the ticket's stored escalation.")
+    created: bool
     revision: int
     status: str
     warnings: list[Finding]

@@ -98,7 +98,7 @@ class Runtime:
 
     def record(
         self,
-        request: ServerRequestContext[Any, Any],
+        request: ServerRequestContext[Any, Any] | None,
         source: SourceKind,
         query: str,
         finding: str,

@@ -134,10 +134,13 @@ class Sessions:
         """Handshake sessions whose log is held right now."""
         return self._open
 
-    def log_for(self, request: ServerRequestContext[Any, Any]) -> EvidenceSink:
-        """The log of the session ``request`` belongs to (see the module docstring)."""
+    def log_for(self, request: ServerRequestContext[Any, Any] | None) -> EvidenceSink:
+        """The log of the session ``request`` belongs to (see the module docstring); a
+        call made outside any request (``MCPServer.call_tool`` from code) has none."""
         if self.given is not None:
             return self.given
+        if request is None:
+            return self.sessionless
         connection = _connection_of(request)
         if connection is not None and connection.protocol_version not in MODERN_PROTOCOL_VERSIONS:
             return self._connection_log(connection)

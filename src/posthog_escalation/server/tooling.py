@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
+from mcp.server.context import ServerRequestContext
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
@@ -167,6 +169,14 @@ def with_store(runtime: Runtime, action: Callable[[EscalationStore], Any]) -> An
         return action(store)
     finally:
         store.close()
+
+
+def request_of(ctx: Context) -> ServerRequestContext[Any, Any] | None:
+    """The request ``ctx`` serves, or None for a call made outside any request."""
+    try:
+        return ctx.request_context
+    except ValueError:
+        return None
 
 
 def text_arg(description: str, max_length: int = NAME_CHARS) -> WithJsonSchema:
