@@ -235,8 +235,10 @@ async def contention(
         assert not result.is_error
 
     async with Client(server) as first, Client(server) as second:
+        await cheap(second, [])
         for _ in range(runs):
             await cheap(second, alone)
+            await anyio.sleep(0.05)
         stop = anyio.Event()
 
         async def drafting() -> None:

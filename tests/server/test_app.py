@@ -128,6 +128,7 @@ async def test_the_escalate_prompt_carries_the_skills_workflow_template_and_the_
     assert all(heading in texts[0] for heading in TEMPLATE_HEADINGS)
     assert "impact_summary" in texts[0] and "file_escalation" in texts[0]
     assert f"<untrusted_ticket>\n{ticket}\n</untrusted_ticket>" in texts[1]
+    assert "save_escalation" in texts[1] and "Do not file anything" in texts[1]
     assert "decision: escalate_to_engineering" in texts[1]
 
 

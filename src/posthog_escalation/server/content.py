@@ -125,7 +125,8 @@ def escalate_messages(ticket: str, triage_report: str | None, playbook: Playbook
         f"<untrusted_triage_report>\n{triage}\n</untrusted_triage_report>\n\n"
         "Start by quantifying the five dimensions with `impact_summary` and `hogql_query`, "
         "check `find_known_issues` and `docs_search`, then draft the escalation in the "
-        "template, run `lint_escalation` on it and fix every error before you show it. "
+        "template, run `lint_escalation` on it and fix every error before you show it, "
+        "then store it with `save_escalation` (pass the ticket) to get its ESC id. "
         "Do not file anything unless I ask you to."
     )
     return [instructions, task]
