@@ -13,14 +13,16 @@ Prints, for every tool:
   p50 (the tool's overhead);
 - the p50/p95 of a round trip over stdio to a real ``posthog-escalation serve`` process;
 - how one client's heavy calls (``draft_escalation``, the whole pipeline) affect another
-  client's cheap call (``list_followups``): its p50/p95 alone and while the heavy calls
-  run, and the ratio;
+  client's cheap call (``list_followups``): its p50/p95 alone, while the heavy calls run
+  (in worker threads, as the server runs them), and, as the baseline, while the same
+  pipeline runs on the server's event loop (as CPU-heavy work ran before);
 
 and the server's start-up: from spawning ``posthog-escalation serve`` to the first
 ``list_tools`` answer, next to a ``posthog-escalation --help`` process (the CLI's import
 cost alone) measured in the same run.
 
-Run: ``.venv/bin/python benchmarks/bench_server.py [--runs N] [--startups N]``.
+Run: ``.venv/bin/python benchmarks/bench_server.py [--runs N] [--startups N]
+[--contention-only]``.
 Everything lives in a temporary data folder (the demo world is built there first).
 """
 
@@ -218,15 +220,15 @@ async def in_process(
 async def contention(
     settings: Settings,
     backends: Backends,
+    request: EscalationRequest,
     heavy: dict[str, Any],
     runs: int,
-) -> tuple[list[float], list[float], int]:
-    """``list_followups`` times on one client, alone and while another client makes
-    ``draft_escalation`` calls back to back; and how many drafts ran meanwhile."""
+) -> dict[str, tuple[list[float], int]]:
+    """``list_followups`` times on one client, and how many heavy runs went on meanwhile:
+    alone; while another client makes ``draft_escalation`` calls back to back; and while
+    the same pipeline (``escalate()``) runs back to back on the server's event loop."""
     server = build_server(settings=settings, backends=backends)
-    alone: list[float] = []
-    loaded: list[float] = []
-    drafts = 0
+    found: dict[str, tuple[list[float], int]] = {}
 
     async def cheap(client: Client, into: list[float]) -> None:
         start = time.perf_counter()
@@ -236,25 +238,37 @@ async def contention(
 
     async with Client(server) as first, Client(server) as second:
         await cheap(second, [])
-        for _ in range(runs):
-            await cheap(second, alone)
-            await anyio.sleep(0.05)
-        stop = anyio.Event()
+
+        async def measure(name: str, work: Callable[[], Awaitable[Any]] | None) -> None:
+            times: list[float] = []
+            done = 0
+            stop = anyio.Event()
+
+            async def loop() -> None:
+                nonlocal done
+                while work is not None and not stop.is_set():
+                    await work()
+                    done += 1
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(loop)
+                await anyio.sleep(0.5 if work else 0)
+                for _ in range(runs):
+                    await cheap(second, times)
+                    await anyio.sleep(0.05)
+                stop.set()
+            found[name] = (times, done)
 
         async def drafting() -> None:
-            nonlocal drafts
-            while not stop.is_set():
-                assert not (await first.call_tool("draft_escalation", heavy)).is_error
-                drafts += 1
+            assert not (await first.call_tool("draft_escalation", heavy)).is_error
 
-        async with anyio.create_task_group() as group:
-            group.start_soon(drafting)
-            await anyio.sleep(0.5)
-            for _ in range(runs):
-                await cheap(second, loaded)
-                await anyio.sleep(0.05)
-            stop.set()
-    return alone, loaded, drafts
+        async def on_loop() -> None:
+            await escalate(request, settings=settings, backends=backends, drafter="offline")
+
+        await measure("alone", None)
+        await measure("worker", drafting)
+        await measure("loop", on_loop)
+    return found
 
 
 def stdio_params(data_dir: Path) -> StdioServerParameters:
@@ -300,10 +314,31 @@ def help_once() -> float:
     return time.perf_counter() - start
 
 
+def print_contention(loads: dict[str, tuple[list[float], int]], runs: int) -> None:
+    alone = loads["alone"][0]
+    print(f"\nlist_followups on one client, {runs} calls (ms):")
+    print("| while | p50 / p95 | p50 / alone p50 | heavy runs meanwhile |")
+    print("|---|---|---|---|")
+    labels = {
+        "alone": "nothing else runs",
+        "worker": "another client calls draft_escalation (worker threads)",
+        "loop": "the same pipeline runs on the event loop (the baseline)",
+    }
+    for name, (times, done) in loads.items():
+        ratio = statistics.median(times) / statistics.median(alone)
+        print(
+            f"| {labels[name]} | {ms(pct(times, 0.5))} / {ms(pct(times, 0.95))} "
+            f"| {ratio:.1f} | {done} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=30, help="calls per tool (default 30)")
     parser.add_argument("--startups", type=int, default=7, help="server starts (default 7)")
+    parser.add_argument(
+        "--contention-only", action="store_true", help="only the cheap-call-under-load table"
+    )
     args = parser.parse_args()
 
     request = load_model(EXAMPLES / "demo_request.yaml", EscalationRequest)
@@ -321,12 +356,16 @@ def main() -> None:
         backends = open_backends(settings)
         print(f"backends opened (demo world built) in {time.perf_counter() - started:.1f} s")
         cases = tool_cases(request, example)
+        loads = anyio.run(
+            contention, settings, backends, request, cases["draft_escalation"], args.runs
+        )
+        print_contention(loads, args.runs)
+        if args.contention_only:
+            anyio.run(backends.aclose)
+            return
         functions = baselines(backends, settings, request, example)
         local = anyio.run(in_process, settings, backends, cases, functions, args.runs)
         remote = anyio.run(over_stdio, served_dir, cases, args.runs)
-        alone, loaded, drafts = anyio.run(
-            contention, settings, backends, cases["draft_escalation"], args.runs
-        )
 
         print(f"\nper tool, {args.runs} calls each (ms):")
         print(
@@ -355,14 +394,6 @@ def main() -> None:
             f"median {ms(statistics.median(server_over))} ms, max {ms(max(server_over))} ms; "
             f"client median {ms(statistics.median(client_over))} ms, "
             f"max {ms(max(client_over))} ms"
-        )
-
-        print(
-            f"\nlist_followups on one client ({args.runs} calls): alone p50 "
-            f"{ms(pct(alone, 0.5))} / p95 {ms(pct(alone, 0.95))} ms; while another client "
-            f"drafted ({drafts} draft_escalation calls) p50 {ms(pct(loaded, 0.5))} / p95 "
-            f"{ms(pct(loaded, 0.95))} ms; loaded / alone p50 = "
-            f"{statistics.median(loaded) / statistics.median(alone):.1f}"
         )
 
         starts, helps = [], []

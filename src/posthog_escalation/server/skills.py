@@ -16,6 +16,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -150,8 +151,9 @@ def _files(folder: Traversable, prefix: str) -> Iterator[SkillFile]:
             yield SkillFile(path=path, data=item.read_bytes())
 
 
+@cache
 def packaged_skill() -> Skill | None:
-    """The installed skill, else the source checkout's, else None."""
+    """The installed skill, else the source checkout's, else None (read once)."""
     try:
         folder: Traversable = resources.files(SKILL_PACKAGE)
     except ModuleNotFoundError:
