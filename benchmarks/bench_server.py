@@ -12,12 +12,17 @@ Prints, for every tool:
   the structured output against the tool's output schema), each minus the function's
   p50 (the tool's overhead);
 - the p50/p95 of a round trip over stdio to a real ``posthog-escalation serve`` process;
+- how one client's heavy calls (``draft_escalation``, the whole pipeline) affect another
+  client's cheap call (``list_followups``): its p50/p95 alone, while the heavy calls run
+  (in worker threads, as the server runs them), and, as the baseline, while the same
+  pipeline runs on the server's event loop (as CPU-heavy work ran before);
 
 and the server's start-up: from spawning ``posthog-escalation serve`` to the first
 ``list_tools`` answer, next to a ``posthog-escalation --help`` process (the CLI's import
 cost alone) measured in the same run.
 
-Run: ``.venv/bin/python benchmarks/bench_server.py [--runs N] [--startups N]``.
+Run: ``.venv/bin/python benchmarks/bench_server.py [--runs N] [--startups N]
+[--contention-only]``.
 Everything lives in a temporary data folder (the demo world is built there first).
 """
 
@@ -47,6 +52,7 @@ from posthog_escalation.filing import plan_for_stored
 from posthog_escalation.lint import lint
 from posthog_escalation.loading import load_model
 from posthog_escalation.models import Escalation, EscalationRequest
+from posthog_escalation.pipeline import escalate
 from posthog_escalation.playbook import default_playbook
 from posthog_escalation.render import render_markdown
 from posthog_escalation.server import build_server
@@ -91,6 +97,15 @@ def tool_cases(request: EscalationRequest, example: Escalation) -> dict[str, dic
         "list_followups": {"now": NOW.isoformat()},
         "record_followup": {"escalation_id": "ESC-1", "note": "checked", "now": NOW.isoformat()},
         "file_escalation": {"escalation_id": "ESC-1"},
+        "draft_escalation": {
+            "ticket": request.ticket.model_dump(mode="json"),
+            "triage": request.triage.model_dump(mode="json") if request.triage else None,
+            "drafter": "offline",
+        },
+        "save_escalation": {
+            "escalation": example.model_dump(mode="json"),
+            "ticket": request.ticket.model_dump(mode="json"),
+        },
     }
 
 
@@ -113,6 +128,17 @@ def baselines(
 
     async def thread(action: Callable[[], Any]) -> Any:
         return await anyio.to_thread.run_sync(action)
+
+    async def drafted() -> Any:
+        outcome = await escalate(
+            request, settings=settings, backends=backends, drafter="offline", playbook=book
+        )
+        assert outcome.escalation is not None
+        return with_store(
+            lambda s: store_escalation(
+                s, outcome.escalation, now=outcome.escalation.created_at, ticket=request.ticket
+            )
+        )
 
     async def sync(action: Callable[[], Any]) -> Any:
         return action()
@@ -139,6 +165,13 @@ def baselines(
         ),
         "file_escalation": lambda: sync(
             lambda: with_store(lambda s: plan_for_stored(s.get("ESC-1"), book))
+        ),
+        "draft_escalation": drafted,
+        "save_escalation": lambda: thread(
+            lambda: (
+                lint(example, book),
+                with_store(lambda s: store_escalation(s, example, now=NOW, ticket=request.ticket)),
+            )
         ),
     }
 
@@ -181,6 +214,60 @@ async def in_process(
                     result = await step()
                     times.append(time.perf_counter() - start)
                     assert not getattr(result, "is_error", False), name
+    return found
+
+
+async def contention(
+    settings: Settings,
+    backends: Backends,
+    request: EscalationRequest,
+    heavy: dict[str, Any],
+    runs: int,
+) -> dict[str, tuple[list[float], int]]:
+    """``list_followups`` times on one client, and how many heavy runs went on meanwhile:
+    alone; while another client makes ``draft_escalation`` calls back to back; and while
+    the same pipeline (``escalate()``) runs back to back on the server's event loop."""
+    server = build_server(settings=settings, backends=backends)
+    found: dict[str, tuple[list[float], int]] = {}
+
+    async def cheap(client: Client, into: list[float]) -> None:
+        start = time.perf_counter()
+        result = await client.call_tool("list_followups", {"now": NOW.isoformat()})
+        into.append(time.perf_counter() - start)
+        assert not result.is_error
+
+    async with Client(server) as first, Client(server) as second:
+        await cheap(second, [])
+
+        async def measure(name: str, work: Callable[[], Awaitable[Any]] | None) -> None:
+            times: list[float] = []
+            done = 0
+            stop = anyio.Event()
+
+            async def loop() -> None:
+                nonlocal done
+                while work is not None and not stop.is_set():
+                    await work()
+                    done += 1
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(loop)
+                await anyio.sleep(0.5 if work else 0)
+                for _ in range(runs):
+                    await cheap(second, times)
+                    await anyio.sleep(0.05)
+                stop.set()
+            found[name] = (times, done)
+
+        async def drafting() -> None:
+            assert not (await first.call_tool("draft_escalation", heavy)).is_error
+
+        async def on_loop() -> None:
+            await escalate(request, settings=settings, backends=backends, drafter="offline")
+
+        await measure("alone", None)
+        await measure("worker", drafting)
+        await measure("loop", on_loop)
     return found
 
 
@@ -227,10 +314,31 @@ def help_once() -> float:
     return time.perf_counter() - start
 
 
+def print_contention(loads: dict[str, tuple[list[float], int]], runs: int) -> None:
+    alone = loads["alone"][0]
+    print(f"\nlist_followups on one client, {runs} calls (ms):")
+    print("| while | p50 / p95 | p50 / alone p50 | heavy runs meanwhile |")
+    print("|---|---|---|---|")
+    labels = {
+        "alone": "nothing else runs",
+        "worker": "another client calls draft_escalation (worker threads)",
+        "loop": "the same pipeline runs on the event loop (the baseline)",
+    }
+    for name, (times, done) in loads.items():
+        ratio = statistics.median(times) / statistics.median(alone)
+        print(
+            f"| {labels[name]} | {ms(pct(times, 0.5))} / {ms(pct(times, 0.95))} "
+            f"| {ratio:.1f} | {done} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=30, help="calls per tool (default 30)")
     parser.add_argument("--startups", type=int, default=7, help="server starts (default 7)")
+    parser.add_argument(
+        "--contention-only", action="store_true", help="only the cheap-call-under-load table"
+    )
     args = parser.parse_args()
 
     request = load_model(EXAMPLES / "demo_request.yaml", EscalationRequest)
@@ -248,6 +356,13 @@ def main() -> None:
         backends = open_backends(settings)
         print(f"backends opened (demo world built) in {time.perf_counter() - started:.1f} s")
         cases = tool_cases(request, example)
+        loads = anyio.run(
+            contention, settings, backends, request, cases["draft_escalation"], args.runs
+        )
+        print_contention(loads, args.runs)
+        if args.contention_only:
+            anyio.run(backends.aclose)
+            return
         functions = baselines(backends, settings, request, example)
         local = anyio.run(in_process, settings, backends, cases, functions, args.runs)
         remote = anyio.run(over_stdio, served_dir, cases, args.runs)

@@ -71,7 +71,7 @@ async def test_skill_md_names_every_tool_the_mcp_server_serves(hogql_settings: S
     async with Client(build_server(settings=hogql_settings)) as client:
         served = [tool.name for tool in (await client.list_tools()).tools]
     text = (SKILL_DIR / "SKILL.md").read_text(encoding="utf-8")
-    assert len(served) == 10
+    assert len(served) == 12
     for tool in served:
         assert f"`{tool}`" in text, tool
     for name in render_references():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -82,38 +82,63 @@ class TriageDecision(StrEnum):
 class Message(Model):
     """One message in the ticket thread."""
 
-    author_role: Literal["customer", "support", "engineer", "bot"] = "customer"
-    author_name: str | None = None
-    time: datetime | None = None
-    text: str
+    author_role: Literal["customer", "support", "engineer", "bot"] = Field(
+        default="customer", description="Who wrote it: the customer, support, an engineer or a bot."
+    )
+    author_name: str | None = Field(default=None, description="The author's name, if known.")
+    time: datetime | None = Field(default=None, description="When it was written (ISO 8601).")
+    text: str = Field(description="What the message says.")
 
 
 class Customer(Model):
     """The customer organization behind the ticket, as far as support knows it."""
 
-    org_name: str | None = None
-    org_id: str | None = None
-    plan: str | None = None
-    seats: int | None = Field(default=None, ge=0)
+    org_name: str | None = Field(default=None, description="The organization's name.")
+    org_id: str | None = Field(
+        default=None, description="The organization's id in PostHog (the $group_0 key), if known."
+    )
+    plan: str | None = Field(
+        default=None, description="The PostHog plan, e.g. enterprise, scale, free."
+    )
+    seats: int | None = Field(default=None, ge=0, description="Paid seats.")
     arr: float | None = Field(default=None, ge=0, description="Annual recurring revenue, USD")
     mrr: float | None = Field(default=None, ge=0, description="Monthly recurring revenue, USD")
-    region: Region = Region.UNKNOWN
-    renewal_date: date | None = None
-    contract_end: date | None = None
+    region: Region = Field(
+        default=Region.UNKNOWN,
+        description="Where their PostHog lives: US, EU, self-hosted or unknown.",
+    )
+    renewal_date: date | None = Field(
+        default=None, description="When the contract renews (YYYY-MM-DD)."
+    )
+    contract_end: date | None = Field(
+        default=None, description="When the contract ends (YYYY-MM-DD)."
+    )
     contacts: list[str] = Field(default_factory=list, description="People's names on the ticket")
-    project_id: str | None = None
+    project_id: str | None = Field(
+        default=None, description="The PostHog project id (the number in the project's URL)."
+    )
 
 
 class Ticket(Model):
     """A support ticket: what the customer wrote and who they are."""
 
-    id: str = Field(min_length=1)
-    subject: str = Field(min_length=1)
-    body: str = ""
-    created_at: datetime | None = None
-    messages: list[Message] = Field(default_factory=list)
-    customer: Customer = Field(default_factory=Customer)
-    links: list[str] = Field(default_factory=list)
+    id: str = Field(min_length=1, description="The ticket's id in the support tool, e.g. ZD-48213.")
+    subject: str = Field(min_length=1, description="The ticket's subject line.")
+    body: str = Field(default="", description="The customer's first message.")
+    created_at: datetime | None = Field(
+        default=None, description="When the ticket was opened (ISO 8601)."
+    )
+    messages: list[Message] = Field(
+        default_factory=list, description="The rest of the thread, oldest first."
+    )
+    customer: Customer = Field(
+        default_factory=Customer,
+        description="Who the customer is: organization, plan, revenue, region.",
+    )
+    links: list[str] = Field(
+        default_factory=list,
+        description="URLs attached to the ticket (recordings, insights, issues).",
+    )
 
     def full_text(self) -> str:
         """Subject, body and every message, as one text for extraction and search."""
@@ -124,13 +149,25 @@ class Ticket(Model):
 class TriageReport(Model):
     """The triage step's verdict on a ticket."""
 
-    decision: TriageDecision
-    product_area: str | None = None
-    summary: str = ""
-    findings: list[str] = Field(default_factory=list)
-    suggested_severity: Severity | None = None
-    sdk_hints: list[str] = Field(default_factory=list)
-    platform_hints: list[str] = Field(default_factory=list)
+    decision: TriageDecision = Field(
+        description="What triage decided; only escalate_to_engineering is escalated."
+    )
+    product_area: str | None = Field(
+        default=None, description="The product area, e.g. session replay, feature flags."
+    )
+    summary: str = Field(default="", description="Triage's one-paragraph summary.")
+    findings: list[str] = Field(
+        default_factory=list, description="What triage established, one fact per item."
+    )
+    suggested_severity: Severity | None = Field(
+        default=None, description="Triage's severity guess (the rubric decides)."
+    )
+    sdk_hints: list[str] = Field(
+        default_factory=list, description="SDKs and versions triage saw, e.g. posthog-js 1.201.0."
+    )
+    platform_hints: list[str] = Field(
+        default_factory=list, description="Platforms triage saw, e.g. Safari 17, iOS."
+    )
 
     @property
     def escalates(self) -> bool:
@@ -141,8 +178,10 @@ class TriageReport(Model):
 class EscalationRequest(Model):
     """The input file of ``run``: a ticket and, optionally, its triage report."""
 
-    ticket: Ticket
-    triage: TriageReport | None = None
+    ticket: Ticket = Field(description="The support ticket to escalate.")
+    triage: TriageReport | None = Field(
+        default=None, description="The triage report, if there is one."
+    )
 
 
 class SourceKind(StrEnum):
@@ -169,37 +208,23 @@ class SourceKind(StrEnum):
 
 
 class Evidence(Model):
-    """One gathered fact, with the exact query behind it.
+    """One gathered fact, with the exact query behind it."""
 
-    Attributes:
-        id: Stable id the escalation cites (``E1``, ``E2``, ...).
-        source: Which kind of source produced it.
-        query: The exact HogQL, search terms or reference used.
-        result: The raw result, bounded to a few thousand characters.
-        finding: One line saying what the result shows.
-        collected_at: When it was gathered.
-        status: ``ok``, or ``failed``/``timeout`` when the source did not answer.
-        url: A link to the source when there is one (a docs section, an issue).
-        figures: Named numbers taken from the result (e.g. ``affected_orgs``).
-        private_terms: Identifying names and keys in this item (other customers'
-            organizations, people) that the public flavour must replace.
-        public_finding: The finding as written for a public issue (no names, no business
-            data, no ticket text), or None when the row has nothing public: only rows
-            with one appear in the public flavour.
-        live: True when a real backend answered at ``collected_at`` (wall-clock time);
-            False when the row was read on the escalation's own clock (an embedded world,
-            a snapshot, the ticket).
-    """
-
-    id: str
-    source: SourceKind
-    query: str
-    result: str = ""
-    finding: str
-    collected_at: datetime
-    status: Literal["ok", "failed", "timeout"] = "ok"
-    url: str | None = None
-    figures: dict[str, float] = Field(default_factory=dict)
+    id: str = Field(description="The id the escalation cites: E1, E2, ...")
+    source: SourceKind = Field(description="Which kind of source produced it.")
+    query: str = Field(description="The exact HogQL, search terms or reference used.")
+    result: str = Field(default="", description="The raw result, cut to a few thousand characters.")
+    finding: str = Field(description="One line saying what the result shows.")
+    collected_at: datetime = Field(description="When it was gathered (ISO 8601).")
+    status: Literal["ok", "failed", "timeout"] = Field(
+        default="ok", description="ok, or failed/timeout when the source did not answer."
+    )
+    url: str | None = Field(
+        default=None, description="A link to the source (a docs section, an issue), if any."
+    )
+    figures: dict[str, float] = Field(
+        default_factory=dict, description="Named numbers taken from the result, e.g. affected_orgs."
+    )
     private_terms: list[str] = Field(
         default_factory=list,
         description="Names and keys of organizations or people in this item, replaced in the "
@@ -248,9 +273,13 @@ class BlastRadius(StrEnum):
 class Impact(Model):
     """Who is hurt and how badly."""
 
-    who: str
+    who: str = Field(
+        description="Who is affected, quantified: organizations, users, share of traffic."
+    )
     cannot_do: str = Field(description="The blocked workflow")
-    blast_radius: BlastRadius
+    blast_radius: BlastRadius = Field(
+        description="How far it reaches: single user, org-wide, multiple orgs, systemic."
+    )
     workaround: str | None = Field(
         default=None, description="The workaround, or None when none is available"
     )
@@ -266,42 +295,48 @@ class Depth(StrEnum):
 
 
 class Assessment(Model):
-    """The facts the severity rubric is applied to, as the drafter established them.
+    """The facts the severity rubric is applied to, as the drafter established them."""
 
-    Attributes:
-        depth: ``inconvenienced`` (a workaround exists), ``degraded`` (part of a workflow
-            is broken with no workaround, the rest works) or ``blocked`` (no way forward).
-        data_exposure: Customer data or personal information is visible to people who
-            should not see it.
-        data_loss: Customer data is lost or corrupted with no way to recover it.
-        security: A security vulnerability is involved.
-        revenue_at_risk: An enterprise account, a renewal or a contract is at risk.
-        affected_orgs: How many organizations the data shows affected, when known.
-    """
-
-    depth: Depth
-    data_exposure: bool = False
-    data_loss: bool = False
-    security: bool = False
-    revenue_at_risk: bool = False
-    affected_orgs: int | None = Field(default=None, ge=0)
+    depth: Depth = Field(
+        description="inconvenienced (a workaround exists), degraded (part of a workflow is "
+        "broken with no workaround, the rest works) or blocked (no way forward).",
+    )
+    data_exposure: bool = Field(
+        default=False,
+        description="Customer data or personal information is visible to people who should "
+        "not see it.",
+    )
+    data_loss: bool = Field(
+        default=False, description="Customer data is lost or corrupted with no way to recover it."
+    )
+    security: bool = Field(default=False, description="A security vulnerability is involved.")
+    revenue_at_risk: bool = Field(
+        default=False, description="An enterprise account, a renewal or a contract is at risk."
+    )
+    affected_orgs: int | None = Field(
+        default=None, ge=0, description="How many organizations the data shows affected, if known."
+    )
 
 
 class Dimension(Model):
     """One of the five quantification dimensions: a statement and its evidence."""
 
-    statement: str
+    statement: str = Field(
+        description="What the data shows, with its numbers cited inline as [E1]."
+    )
     evidence: list[str] = Field(default_factory=list, description="Cited evidence ids")
 
 
 class Dimensions(Model):
     """The five things to quantify before escalating."""
 
-    breadth: Dimension
-    depth: Dimension
-    duration: Dimension
-    revenue_signal: Dimension
-    data_risk: Dimension
+    breadth: Dimension = Field(description="How many organizations and users are affected.")
+    depth: Dimension = Field(description="How badly: blocked, degraded or inconvenienced, and why.")
+    duration: Dimension = Field(description="Since when, and whether it is growing.")
+    revenue_signal: Dimension = Field(
+        description="Plan, ARR, renewal and churn risk of the affected customers."
+    )
+    data_risk: Dimension = Field(description="Whether data is lost, corrupted or exposed.")
 
     def items(self) -> list[tuple[str, Dimension]]:
         """(name, dimension) pairs in template order."""
@@ -314,8 +349,10 @@ DIMENSION_NAMES = ("breadth", "depth", "duration", "revenue_signal", "data_risk"
 class SdkVersion(Model):
     """An SDK package and the version (or range) in use."""
 
-    name: str
-    version: str | None = None
+    name: str = Field(description="The SDK package, e.g. posthog-js.")
+    version: str | None = Field(
+        default=None, description="The version or range in use, e.g. 1.201.0."
+    )
 
     def __str__(self) -> str:
         return f"{self.name} {self.version}" if self.version else self.name
@@ -328,13 +365,17 @@ class Environment(Model):
     systems, browsers, frameworks and runtimes are listed apart when known.
     """
 
-    sdks: list[SdkVersion] = Field(default_factory=list)
-    platform: str = "unknown"
+    sdks: list[SdkVersion] = Field(
+        default_factory=list, description="The SDKs and versions involved."
+    )
+    platform: str = Field(
+        default="unknown", description="The kind of app: web, ios, android, backend, ..."
+    )
     os: list[str] = Field(default_factory=list, description="Operating systems, e.g. iOS 18")
     browsers: list[str] = Field(default_factory=list, description="Browsers, e.g. Safari 18.1")
     frameworks: list[str] = Field(default_factory=list, description="e.g. Next.js, Django")
     runtimes: list[str] = Field(default_factory=list, description="e.g. Node 20, Python 3.12")
-    region: Region = Region.UNKNOWN
+    region: Region = Field(default=Region.UNKNOWN, description="US, EU, self-hosted or unknown.")
 
 
 class Reproducibility(StrEnum):
@@ -349,11 +390,18 @@ class Reproducibility(StrEnum):
 class Reproduction(Model):
     """How an engineer makes it happen."""
 
-    environment: Environment = Field(default_factory=Environment)
-    steps: list[str] = Field(default_factory=list)
-    expected: str = ""
-    actual: str = ""
-    reproducibility: Reproducibility = Reproducibility.UNKNOWN
+    environment: Environment = Field(
+        default_factory=Environment, description="Where it happens: SDKs, platform, region."
+    )
+    steps: list[str] = Field(
+        default_factory=list, description="The steps, as specific as possible."
+    )
+    expected: str = Field(default="", description="What should happen (cite the docs).")
+    actual: str = Field(default="", description="What happens instead.")
+    reproducibility: Reproducibility = Field(
+        default=Reproducibility.UNKNOWN,
+        description="always, intermittent, specific conditions or unknown.",
+    )
     conditions: str | None = Field(default=None, description="The specific conditions, if any")
     missing: list[str] = Field(
         default_factory=list, description="Facts still missing, to ask the customer for"
@@ -370,14 +418,16 @@ class Reproduction(Model):
 class IssueRef(Model):
     """A GitHub issue or PR found while checking for known issues."""
 
-    repo: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
-    number: int = Field(gt=0)
-    title: str = ""
-    url: str = ""
-    state: Literal["open", "closed"] = "open"
-    kind: Literal["issue", "pr"] = "issue"
-    confidence: float | None = Field(default=None, ge=0, le=1)
-    reasons: list[str] = Field(default_factory=list)
+    repo: str = Field(pattern=r"^[\w.-]+/[\w.-]+$", description="The repository as owner/name.")
+    number: int = Field(gt=0, description="The issue or PR number.")
+    title: str = Field(default="", description="Its title.")
+    url: str = Field(default="", description="Its URL (derived from repo and number when empty).")
+    state: Literal["open", "closed"] = Field(default="open", description="open or closed.")
+    kind: Literal["issue", "pr"] = Field(default="issue", description="issue or pr.")
+    confidence: float | None = Field(
+        default=None, ge=0, le=1, description="How likely it is the same problem, 0 to 1."
+    )
+    reasons: list[str] = Field(default_factory=list, description="Why it matches.")
     evidence: str | None = Field(default=None, description="The evidence id it came from")
 
     @property
@@ -396,9 +446,13 @@ class IssueRef(Model):
 class KnownIssueMatch(Model):
     """What the known-issue search found."""
 
-    search_terms: list[str] = Field(default_factory=list)
-    matching_issues: list[IssueRef] = Field(default_factory=list)
-    related_prs: list[IssueRef] = Field(default_factory=list)
+    search_terms: list[str] = Field(default_factory=list, description="The exact searches sent.")
+    matching_issues: list[IssueRef] = Field(
+        default_factory=list, description="Issues that describe the same problem."
+    )
+    related_prs: list[IssueRef] = Field(
+        default_factory=list, description="Pull requests that fix or touch it."
+    )
 
 
 class AskKind(StrEnum):
@@ -415,8 +469,8 @@ class AskKind(StrEnum):
 class Ask(Model):
     """One specific thing engineering is asked to do."""
 
-    kind: AskKind
-    detail: str
+    kind: AskKind = Field(description="What kind of action is asked.")
+    detail: str = Field(description="Exactly what, specific to this problem.")
 
     def __str__(self) -> str:
         return f"{self.kind.value.capitalize()}: {self.detail}"
@@ -428,19 +482,19 @@ ChurnRisk = Literal["low", "medium", "high"]
 class CustomerCommunication(Model):
     """What the customer has been told and expects."""
 
-    knows: str
-    expects: str
-    churn_risk: ChurnRisk
-    churn_reason: str = ""
+    knows: str = Field(description="What the customer has been told so far.")
+    expects: str = Field(description="What they expect next, and when.")
+    churn_risk: ChurnRisk = Field(description="low, medium or high, from the ticket's signals.")
+    churn_reason: str = Field(default="", description="The signals behind the churn risk.")
 
 
 class Routing(Model):
     """Which team receives it, where, and the context that team needs."""
 
     route: str = Field(description="Playbook route key, e.g. session_replay")
-    team: str
+    team: str = Field(description="The owning team.")
     channel: str = Field(description="Where it goes: a GitHub repo, a channel, a pager")
-    labels: list[str] = Field(default_factory=list)
+    labels: list[str] = Field(default_factory=list, description="The labels the issue gets.")
     context: list[str] = Field(
         default_factory=list, description="The PostHog context this team needs, as provided"
     )
@@ -449,9 +503,11 @@ class Routing(Model):
 class Cadence(Model):
     """A follow-up interval such as 'every 2-4 hours' or 'every 2-3 business days'."""
 
-    low: int = Field(gt=0)
-    high: int = Field(gt=0)
-    unit: Literal["hours", "business_days"] = "hours"
+    low: int = Field(gt=0, description="The shortest interval.")
+    high: int = Field(gt=0, description="The longest interval.")
+    unit: Literal["hours", "business_days"] = Field(
+        default="hours", description="hours or business_days."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Cadence:
@@ -471,34 +527,28 @@ class Cadence(Model):
 class FollowUpPlan(Model):
     """When the team and the customer next hear about it (nothing more once closed)."""
 
-    team_cadence: Cadence
-    customer_cadence: Cadence
-    next_team_check: datetime
-    next_customer_update: datetime
-    closed_at: datetime | None = None
-    closed_reason: str = ""
+    team_cadence: Cadence = Field(description="How often to check with the team.")
+    customer_cadence: Cadence = Field(description="How often to update the customer.")
+    next_team_check: datetime = Field(description="When to check with the team next (ISO 8601).")
+    next_customer_update: datetime = Field(
+        description="When to update the customer next (ISO 8601)."
+    )
+    closed_at: datetime | None = Field(default=None, description="When it was closed, if it was.")
+    closed_reason: str = Field(default="", description="Why it was closed.")
 
 
 class DailyCounts(Model):
-    """The daily counts behind the trend, from before the problem started, for a chart.
+    """The daily counts behind the trend, from before the problem started, for a chart."""
 
-    Attributes:
-        evidence: The evidence id the counts come from.
-        what: What is counted, e.g. ``events matching the error``.
-        days: UTC days, oldest first, without gaps.
-        counts: The count of each day (0 on days without any).
-        start: The first bad day, marked on the chart.
-        start_label: What marks it, e.g. ``first seen`` or ``posthog-js 1.201.0``.
-        trend: The trend in words, by the stated test.
-    """
-
-    evidence: str
-    what: str
-    days: list[date]
-    counts: list[int]
-    start: date | None = None
-    start_label: str = "first seen"
-    trend: str = ""
+    evidence: str = Field(description="The evidence id the counts come from.")
+    what: str = Field(description="What is counted, e.g. events matching the error.")
+    days: list[date] = Field(description="UTC days, oldest first, without gaps.")
+    counts: list[int] = Field(description="The count of each day (0 on days without any).")
+    start: date | None = Field(default=None, description="The first bad day, marked on the chart.")
+    start_label: str = Field(
+        default="first seen", description="What marks the start, e.g. posthog-js 1.201.0."
+    )
+    trend: str = Field(default="", description="The trend in words, by the stated test.")
 
     @model_validator(mode="after")
     def _aligned(self) -> DailyCounts:
@@ -513,27 +563,51 @@ Recommendation = Literal["escalate", "resolve_in_support"]
 class Escalation(Model):
     """A finished escalation: every section of the template as typed fields."""
 
-    ticket_id: str
+    ticket_id: str = Field(description="The support ticket's id.")
     summary: str = Field(description="One line naming the bug and where it happens")
-    severity: Severity
-    severity_rationale: str = ""
-    product_area: str
-    affected_repo: str
-    date: date
-    created_at: datetime
-    recommendation: Recommendation = "escalate"
-    recommendation_reason: str = ""
-    impact: Impact
-    assessment: Assessment
-    dimensions: Dimensions
-    evidence: list[Evidence] = Field(default_factory=list)
-    reproduction: Reproduction
-    known_issues: KnownIssueMatch = Field(default_factory=KnownIssueMatch)
-    asks: list[Ask] = Field(default_factory=list)
-    communication: CustomerCommunication
-    routing: Routing
-    follow_up: FollowUpPlan
-    close_criteria: list[str] = Field(default_factory=list)
+    severity: Severity = Field(description="Critical, High or Medium, as the rubric requires.")
+    severity_rationale: str = Field(
+        default="", description="Why this severity, naming the rubric's criterion."
+    )
+    product_area: str = Field(description="The product area, from the playbook's routes.")
+    affected_repo: str = Field(
+        description="The repository where the bug lives, e.g. PostHog/posthog-js."
+    )
+    date: Annotated[date, Field(description="The escalation's date (YYYY-MM-DD).")]
+    created_at: datetime = Field(description="When it was drafted (ISO 8601).")
+    recommendation: Recommendation = Field(
+        default="escalate",
+        description="escalate, or resolve_in_support when docs show configuration.",
+    )
+    recommendation_reason: str = Field(
+        default="", description="Why, when the recommendation is resolve_in_support."
+    )
+    impact: Impact = Field(
+        description="The Impact section: who is hurt, what they cannot do, how far it reaches."
+    )
+    assessment: Assessment = Field(
+        description="The facts the severity rubric is applied to: depth, data risk, revenue."
+    )
+    dimensions: Dimensions = Field(description="The five quantified dimensions.")
+    evidence: list[Evidence] = Field(
+        default_factory=list, description="The numbered evidence every claim cites."
+    )
+    reproduction: Reproduction = Field(
+        description="The steps, environment and expected/actual behaviour for an engineer."
+    )
+    known_issues: KnownIssueMatch = Field(
+        default_factory=KnownIssueMatch,
+        description="Matching GitHub issues and PRs, with the searches sent.",
+    )
+    asks: list[Ask] = Field(default_factory=list, description="What engineering is asked to do.")
+    communication: CustomerCommunication = Field(description="What the customer knows and expects.")
+    routing: Routing = Field(description="Which team gets it, where, and the context it needs.")
+    follow_up: FollowUpPlan = Field(
+        description="The cadences and the next team check and customer update."
+    )
+    close_criteria: list[str] = Field(
+        default_factory=list, description="When this escalation can be closed."
+    )
     daily: DailyCounts | None = Field(
         default=None, description="The daily counts since before the start, for the chart"
     )

@@ -1,10 +1,13 @@
 """CLI commands for the MCP server: ``serve`` and ``mcp-config``.
 
 ``serve`` runs :func:`~posthog_escalation.server.build_server` over stdio (the default;
-logs go to stderr, stdout is the MCP wire) or streamable HTTP (``--http``).
-``mcp-config`` prints the ``mcpServers`` JSON block for this installation, with absolute
-paths, for Claude Desktop's ``claude_desktop_config.json`` or Claude Code's ``.mcp.json``.
-The server module is imported only when ``serve`` runs, so other commands start fast.
+logs go to stderr, stdout is the MCP wire) or streamable HTTP (``--http``; the address is
+printed once it is bound). ``mcp-config`` prints a client configuration for this
+installation that works as it is, on the embedded demo data: the ``mcpServers`` block for
+Claude Desktop's ``claude_desktop_config.json`` (or a project's ``.mcp.json``), or with
+``--claude-code`` the server object ``claude mcp add-json`` takes. Keys are never printed;
+how to add them is. The server module is imported only when ``serve`` runs, so other
+commands start fast.
 """
 
 from __future__ import annotations
@@ -19,15 +22,19 @@ import anyio
 import typer
 
 from ..config import Settings
+from ..errors import InputError
 from .common import console, err_console, state
 
 DEFAULT_PORT = 8765
 SCRIPT = "posthog-escalation"
-PLACEHOLDERS = {
-    "POSTHOG_API_KEY": "phx_your_personal_api_key",
-    "POSTHOG_PROJECT_ID": "your_project_id",
-    "GITHUB_TOKEN": "ghp_your_github_token",
+OPTIONAL_VARIABLES = {
+    "POSTHOG_API_KEY": "a personal API key with query:read, to query your PostHog project",
+    "POSTHOG_PROJECT_ID": "that project's id (the number in its URL)",
+    "POSTHOG_HOST": "eu, or your self-hosted URL (default us)",
+    "GITHUB_TOKEN": "to search GitHub live and to file issues",
+    "ANTHROPIC_API_KEY": "so draft_escalation drafts with Claude",
 }
+"""Settings a user may add to the printed configuration (without them: embedded data)."""
 
 
 def _stderr_logging(level: str) -> None:
@@ -50,7 +57,7 @@ def serve_command(
             help="HTTP address; anything but loopback needs POSTHOG_ESCALATION_MCP_TOKEN.",
         ),
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="HTTP port.")] = DEFAULT_PORT,
+    port: Annotated[int, typer.Option("--port", help="HTTP port (1-65535).")] = DEFAULT_PORT,
     log_level: Annotated[
         str, typer.Option("--log-level", help="debug, info, warning or error (to stderr).")
     ] = "warning",
@@ -61,18 +68,20 @@ def serve_command(
     level = log_level.upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise typer.BadParameter("use debug, info, warning or error", param_hint="--log-level")
+    if http and not 1 <= port <= 65535:
+        raise InputError(f"--port {port} is out of range", "use a port from 1 to 65535")
     settings = state.settings
     if http:
         check_bind(host, settings)
     _stderr_logging(level)
     server = build_server(settings=settings, log_level=level)
     if http:
-        err_console.print(
-            f"MCP over streamable HTTP at http://{host}:{port}/mcp"
-            + (" (bearer token required)" if settings.mcp_token else ""),
-            highlight=False,
-        )
-        anyio.run(serve_http, server, settings, host, port)
+        token = " (bearer token required)" if settings.mcp_token else ""
+
+        def announce(url: str) -> None:
+            err_console.print(f"MCP over streamable HTTP at {url}{token}", highlight=False)
+
+        anyio.run(serve_http, server, settings, host, port, announce)
     else:
         anyio.run(run_stdio, server)
 
@@ -92,32 +101,59 @@ def command_path() -> list[str]:
     ]
 
 
-def mcp_config(settings: Settings, name: str = SCRIPT) -> dict[str, Any]:
-    """The ``mcpServers`` block for this installation: absolute command, ``serve``, and the
-    environment (configured non-secret values; placeholders for every secret)."""
+def mcp_server_entry(settings: Settings) -> dict[str, Any]:
+    """How a client starts this installation's server: absolute command, ``serve``, and
+    the data folder. Nothing else is set, so the server runs on the embedded demo data
+    unless the client's environment configures more."""
     command, *prefix = command_path()
-    env = {
-        "POSTHOG_API_KEY": PLACEHOLDERS["POSTHOG_API_KEY"],
-        "POSTHOG_HOST": settings.posthog_host,
-        "POSTHOG_PROJECT_ID": settings.posthog_project_id or PLACEHOLDERS["POSTHOG_PROJECT_ID"],
-        "GITHUB_TOKEN": PLACEHOLDERS["GITHUB_TOKEN"],
-        "POSTHOG_ESCALATION_DATA_DIR": str(settings.data_dir.expanduser().absolute()),
+    data_dir = str(settings.data_dir.expanduser().absolute())
+    return {
+        "command": command,
+        "args": [*prefix, "serve"],
+        "env": {"POSTHOG_ESCALATION_DATA_DIR": data_dir},
     }
-    return {"mcpServers": {name: {"command": command, "args": [*prefix, "serve"], "env": env}}}
+
+
+def mcp_config(settings: Settings, name: str = SCRIPT) -> dict[str, Any]:
+    """The ``mcpServers`` block (Claude Desktop's ``claude_desktop_config.json``, a
+    project's ``.mcp.json``)."""
+    return {"mcpServers": {name: mcp_server_entry(settings)}}
+
+
+def claude_code_config(settings: Settings) -> dict[str, Any]:
+    """The server object ``claude mcp add-json <name> '<json>'`` takes."""
+    return {"type": "stdio", **mcp_server_entry(settings)}
 
 
 def mcp_config_command(
     name: Annotated[str, typer.Option("--name", help="The server's name in the client.")] = SCRIPT,
+    claude_code: Annotated[
+        bool,
+        typer.Option("--claude-code", help="Print the server object `claude mcp add-json` takes."),
+    ] = False,
 ) -> None:
-    """Print the MCP client configuration (JSON) for this installation."""
-    block = mcp_config(state.settings, name)
-    console.out(json.dumps(block, indent=2), highlight=False)
-    err_console.print(
-        "Replace the placeholder values (keys are never printed). Leave out POSTHOG_API_KEY "
-        "and POSTHOG_PROJECT_ID to use the embedded demo data, and GITHUB_TOKEN to search "
-        "the bundled issue snapshot (filing needs it).",
-        highlight=False,
-    )
+    """Print an MCP client configuration (JSON) for this installation that works as is."""
+    settings = state.settings
+    if claude_code:
+        entry = json.dumps(claude_code_config(settings))
+        console.out(entry, highlight=False)
+        err_console.print(
+            f"Add it with: claude mcp add-json {name} '<the JSON above>'. It runs on the "
+            "embedded demo data; to use more, add these to its env, as values or as "
+            '"${VAR}" references to variables set where Claude Code runs:',
+            highlight=False,
+            soft_wrap=True,
+        )
+    else:
+        console.out(json.dumps(mcp_config(settings, name), indent=2), highlight=False)
+        err_console.print(
+            "This works as is, on the embedded demo data. Add to env (values are never "
+            "printed here) to use more:",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for variable, why in OPTIONAL_VARIABLES.items():
+        err_console.print(f"  {variable}: {why}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

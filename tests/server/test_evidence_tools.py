@@ -19,7 +19,7 @@ from posthog_escalation.config import Settings
 from posthog_escalation.evidence import EvidenceLog
 from posthog_escalation.models import EscalationRequest, Evidence, SourceKind
 from posthog_escalation.server import build_server
-from posthog_escalation.server_tools import MAX_CELL_CHARS, MAX_ROWS
+from posthog_escalation.server.tooling import MAX_CELL_CHARS, MAX_ROWS
 from posthog_escalation.tables import CUT
 from posthog_escalation.tools.docs import DocsIndex
 from posthog_escalation.tools.hogql import LocalHogQL
@@ -393,11 +393,11 @@ async def test_evidence_tools_say_which_variable_to_set_when_backends_cannot_ope
         resources = await client.list_resources()
     assert result.is_error and docs.is_error
     assert "POSTHOG_API_KEY" in text(result) and "POSTHOG_PROJECT_ID" in text(result)
-    assert len(resources.resources) == 3
+    assert "escalation://template" in {str(r.uri) for r in resources.resources}
 
 
 def test_identifying_cells_picks_names_and_keys_not_numbers() -> None:
-    from posthog_escalation.server_evidence import identifying_cells
+    from posthog_escalation.server.evidence_tools import identifying_cells
 
     columns = ["org", "name", "events", "browser"]
     rows = [["northwind-health", "Northwind Health", 12, "Safari"], ["ab", None, 3, "Chrome"]]

@@ -7,11 +7,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .followups import Followup
-from .lint import Finding
-from .models import KnownIssueMatch
-from .tools.docs import DocHit
-from .tools.hogql import (
+from ..followups import Followup
+from ..lint import Finding
+from ..models import Escalation, KnownIssueMatch, Refusal
+from ..tools.docs import DocHit
+from ..tools.hogql import (
     DayCount,
     EnvironmentShare,
     OrgImpact,
@@ -19,23 +19,11 @@ from .tools.hogql import (
     QueryTiming,
     VersionShare,
 )
-from .tools.issues import IssueHit, KnownIssueCandidate
+from ..tools.issues import IssueHit, KnownIssueCandidate
 
 
 class HogQLQueryResult(BaseModel):
-    """A HogQL answer in PostHog's response shape, bounded, with its evidence id.
-
-    Attributes:
-        evidence_id: The id to cite (``E12``).
-        backend: Where the numbers come from.
-        hogql: The HogQL that ran.
-        results: The rows (at most the requested limit; long cells cut with a marker).
-        hasMore: More rows exist after these.
-        next_offset: Pass as ``offset`` to get the next page (None when there is none or
-            the query has its own LIMIT).
-        cells_cut: How many cells were shortened.
-        notes: What the caller should know (ignored arguments, partial configuration).
-    """
+    """A HogQL answer in PostHog's response shape, bounded, with its evidence id."""
 
     evidence_id: str
     backend: str
@@ -54,14 +42,7 @@ class HogQLQueryResult(BaseModel):
 
 
 class ImpactResult(BaseModel):
-    """The standard quantification of a signature, each figure traceable to its HogQL.
-
-    Attributes:
-        evidence_id: The id to cite for every number here.
-        queries: The HogQL of each impact query, by name.
-        figure_queries: Which query (a key of ``queries``) produced each figure.
-        left_out: Rows left out of each list to keep the answer bounded.
-    """
+    """The standard quantification of a signature, each figure traceable to its HogQL."""
 
     evidence_id: str
     backend: str
@@ -83,8 +64,8 @@ class ImpactResult(BaseModel):
     versions: list[VersionShare]
     environments: list[EnvironmentShare]
     org_sessions: list[OrgSessionShare]
-    queries: dict[str, str]
-    figure_queries: dict[str, str]
+    queries: dict[str, str] = Field(description="HogQL by query name.")
+    figure_queries: dict[str, str] = Field(description="Query name by figure.")
     left_out: dict[str, int] = Field(default_factory=dict)
     errors: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
@@ -114,12 +95,7 @@ class IssueSearchToolResult(BaseModel):
 
 
 class KnownIssuesResult(BaseModel):
-    """Ranked duplicate candidates for a ticket.
-
-    Attributes:
-        known_issues: The escalation's ``known_issues`` section, ready to use (candidates
-            below the match confidence are left out of it).
-    """
+    """Ranked duplicate candidates for a ticket."""
 
     evidence_id: str
     backend: str
@@ -177,13 +153,7 @@ class RecordResult(BaseModel):
 
 
 class FilingToolResult(BaseModel):
-    """A filing dry run (``sent`` false) or what filing did.
-
-    Attributes:
-        outcome: ``dry_run``, ``created``, ``found_existing``, ``already_filed`` or
-            ``refused`` (a private route: never sent to a public repository).
-        body: The redacted issue body (a part of it when ``body_next_offset`` is set).
-    """
+    """A filing dry run (``sent`` false) or what filing did."""
 
     escalation_id: str
     sent: bool
@@ -192,7 +162,7 @@ class FilingToolResult(BaseModel):
     endpoint: str
     title: str
     labels: list[str]
-    body: str
+    body: str = Field(description="The redacted body, or a part of it.")
     body_chars: int
     body_offset: int = 0
     body_next_offset: int | None = None
@@ -202,3 +172,29 @@ class FilingToolResult(BaseModel):
     issue_url: str | None = None
     issue_number: int | None = None
     warning: str | None = None
+
+
+class DraftToolResult(BaseModel):
+    """What ``draft_escalation`` produced: a gated escalation, stored when it passed."""
+
+    outcome: Literal["stored", "not_stored", "refused"]
+    escalation_id: str | None
+    revision: int | None = None
+    drafter: Literal["offline", "llm"]
+    passed_gate: bool
+    escalation: Escalation | None
+    findings: list[Finding]
+    refusal: Refusal | None
+    notes: list[str] = Field(default_factory=list)
+
+
+class SaveToolResult(BaseModel):
+    """What ``save_escalation`` did."""
+
+    escalation_id: str
+    created: bool
+    revision: int
+    status: str
+    warnings: list[Finding]
+    next_team_check: datetime | None
+    next_customer_update: datetime | None

@@ -10,14 +10,14 @@ import anyio
 import pytest
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
+from pydantic import BaseModel
 
-from posthog_escalation import server as server_module
 from posthog_escalation.backends import Backends
 from posthog_escalation.config import Settings
 from posthog_escalation.models import Escalation, EscalationRequest
 from posthog_escalation.playbook import default_playbook
 from posthog_escalation.render import TEMPLATE_HEADINGS
-from posthog_escalation.server import build_server
+from posthog_escalation.server import build_server, content, runtime
 from posthog_escalation.tools.hogql import RemotePostHog
 from posthog_escalation.tools.incidents import Incident
 
@@ -32,7 +32,10 @@ TOOLS = {
     "list_followups",
     "record_followup",
     "file_escalation",
+    "draft_escalation",
+    "save_escalation",
 }
+WRITES = {"record_followup", "file_escalation", "draft_escalation", "save_escalation"}
 
 
 @pytest.fixture
@@ -40,7 +43,7 @@ def server(hogql_settings: Settings, demo_backends: Backends) -> MCPServer:
     return build_server(settings=hogql_settings, backends=demo_backends)
 
 
-async def test_the_server_lists_exactly_the_ten_tools_with_output_schemas(
+async def test_the_server_lists_exactly_the_twelve_tools_with_output_schemas(
     server: MCPServer,
 ) -> None:
     async with Client(server) as client:
@@ -51,18 +54,20 @@ async def test_the_server_lists_exactly_the_ten_tools_with_output_schemas(
         assert tool.description and "Next:" in tool.description
         assert tool.annotations is not None
     assert "evidence_id" in tools["hogql_query"].output_schema["properties"]
-    ticket = tools["find_known_issues"].input_schema["properties"]["ticket"]
-    assert {"id", "subject", "customer"} <= set(ticket["properties"])
+    assert "escalation_id" in tools["draft_escalation"].output_schema["properties"]
 
 
 async def test_annotations_mark_reads_writes_and_the_network(server: MCPServer) -> None:
     async with Client(server) as client:
         tools = {tool.name: tool.annotations for tool in (await client.list_tools()).tools}
-    for name in TOOLS - {"record_followup", "file_escalation"}:
+    for name in TOOLS - WRITES:
         assert tools[name].read_only_hint is True and tools[name].idempotent_hint is True
         assert tools[name].open_world_hint is False
-    assert tools["record_followup"].read_only_hint is False
+    for name in WRITES:
+        assert tools[name].read_only_hint is False and tools[name].destructive_hint is False
     assert tools["record_followup"].open_world_hint is False
+    assert tools["save_escalation"].open_world_hint is False
+    assert tools["draft_escalation"].open_world_hint is False  # the embedded demo, no Claude
     filing = tools["file_escalation"]
     assert filing.read_only_hint is False and filing.open_world_hint is True
     assert filing.destructive_hint is False and filing.idempotent_hint is True
@@ -123,22 +128,21 @@ async def test_the_escalate_prompt_carries_the_skills_workflow_template_and_the_
     assert all(heading in texts[0] for heading in TEMPLATE_HEADINGS)
     assert "impact_summary" in texts[0] and "file_escalation" in texts[0]
     assert f"<untrusted_ticket>\n{ticket}\n</untrusted_ticket>" in texts[1]
+    assert "save_escalation" in texts[1] and "Do not file anything" in texts[1]
     assert "decision: escalate_to_engineering" in texts[1]
 
 
 async def test_the_prompt_falls_back_to_the_playbook_without_the_skill_folder(
     server: MCPServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    from posthog_escalation import server_content
-
-    monkeypatch.setattr(server_content, "SKILL_DIR", tmp_path)
-    monkeypatch.setattr(server_content, "SKILL_PACKAGE", "posthog_escalation.no_such_skill")
-    server_content.skill_text.cache_clear()
+    monkeypatch.setattr(content, "SKILL_DIR", tmp_path)
+    monkeypatch.setattr(content, "SKILL_PACKAGE", "posthog_escalation.no_such_skill")
+    content.skill_text.cache_clear()
     try:
         async with Client(server) as client:
             prompt = await client.get_prompt("escalate", {"ticket": "Flags are slow"})
     finally:
-        server_content.skill_text.cache_clear()
+        content.skill_text.cache_clear()
     first = prompt.messages[0].content.text
     assert all(step in first for step in default_playbook().escalate_steps)
     assert "## ESCALATION:" in first and "escalation://playbook" in first
@@ -147,14 +151,21 @@ async def test_the_prompt_falls_back_to_the_playbook_without_the_skill_folder(
 # -- the resources ---------------------------------------------------------------------------
 
 
-async def test_the_three_resources_are_listed(server: MCPServer) -> None:
+async def test_the_escalation_resources_and_the_skills_files_are_listed(
+    server: MCPServer,
+) -> None:
     async with Client(server) as client:
         resources = (await client.list_resources()).resources
-    assert {str(r.uri) for r in resources} == {
+    uris = {str(r.uri) for r in resources}
+    assert {u for u in uris if u.startswith("escalation://")} == {
         "escalation://template",
         "escalation://playbook",
         "escalation://schema",
+        "escalation://request-schema",
     }
+    skill_files = {u for u in uris if u.startswith("skill://")}
+    assert "skill://posthog-escalation/SKILL.md" in skill_files
+    assert "skill://posthog-escalation/references/routing.md" in skill_files
 
 
 async def test_the_template_resource_has_the_renderers_headings_in_order(
@@ -185,10 +196,43 @@ async def test_the_playbook_resource_has_routing_rubric_cadence_and_close_criter
     assert "Generated from playbook.toml" not in text
 
 
+def _undescribed(schema: dict[str, Any]) -> list[str]:
+    """Properties of ``schema`` and its ``$defs`` without a description."""
+    found = []
+    for name, node in [("", schema), *schema.get("$defs", {}).items()]:
+        for prop, value in node.get("properties", {}).items():
+            if not value.get("description"):
+                found.append(f"{name}.{prop}")
+    return found
+
+
+def _descriptions(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["description"]] if isinstance(node.get("description"), str) else []
+        return own + [d for value in node.values() for d in _descriptions(value)]
+    if isinstance(node, list):
+        return [d for item in node for d in _descriptions(item)]
+    return []
+
+
 async def test_the_schema_resource_is_the_escalation_json_schema(server: MCPServer) -> None:
     async with Client(server) as client:
         text = (await client.read_resource("escalation://schema")).contents[0].text
     assert json.loads(text) == Escalation.model_json_schema()
+
+
+@pytest.mark.parametrize(
+    ("uri", "model"),
+    [("escalation://schema", Escalation), ("escalation://request-schema", EscalationRequest)],
+)
+async def test_every_field_of_the_schema_resources_is_described_without_docstring_sections(
+    server: MCPServer, uri: str, model: type[BaseModel]
+) -> None:
+    async with Client(server) as client:
+        schema = json.loads((await client.read_resource(uri)).contents[0].text)
+    assert schema["title"] == model.__name__
+    assert _undescribed(schema) == []
+    assert not [d for d in _descriptions(schema) if "Attributes:" in d or "Args:" in d]
 
 
 # -- backends opened by the server -------------------------------------------------------------
@@ -239,7 +283,7 @@ async def test_the_server_opens_its_backends_once_and_closes_them_at_shutdown(
             incidents=counting,
         )
 
-    monkeypatch.setattr(server_module, "open_backends", fake_open)
+    monkeypatch.setattr(runtime, "open_backends", fake_open)
     server = build_server(settings=hogql_settings)
 
     async def query(client: Client) -> None:

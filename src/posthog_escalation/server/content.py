@@ -13,21 +13,14 @@ import json
 import re
 from functools import cache
 from importlib import resources
-from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel
-
-from .loading import validate_document
-from .models import Escalation
-from .playbook import Playbook
-from .render import render_markdown
-from .skill import GENERATED, SKILL_FILE, render_references, template_block
-
-SKILL_DIR = Path(__file__).resolve().parents[2] / "skill"
-"""The skill folder of a source checkout (src layout)."""
-SKILL_PACKAGE = "posthog_escalation.skill_files"
-"""The installed skill (the top-level skill/ folder, mapped in by pyproject.toml)."""
+from ..loading import validate_document
+from ..models import Escalation, EscalationRequest
+from ..playbook import Playbook
+from ..render import render_markdown
+from ..skill import GENERATED, SKILL_FILE, render_references, template_block
+from .schemas import document_schema
+from .skills import SKILL_DIR, SKILL_PACKAGE
 
 _FRONTMATTER = re.compile(r"^---\n.*?\n---\n", re.DOTALL)
 
@@ -92,32 +85,14 @@ def playbook_text(playbook: Playbook) -> str:
 
 
 def schema_text() -> str:
-    """The schema resource: the JSON schema of an escalation."""
-    return json.dumps(Escalation.model_json_schema(), indent=2) + "\n"
+    """The ``escalation://schema`` resource: the JSON schema of an escalation."""
+    return json.dumps(document_schema(Escalation), indent=2) + "\n"
 
 
-def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """``model``'s JSON schema with every ``$ref`` replaced by its definition.
-
-    A tool parameter that carries this schema documents the whole shape to the client
-    while the server validates the value itself (and reports the first bad field).
-    """
-    schema = model.model_json_schema()
-    defs = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                target = resolve(defs[ref.removeprefix("#/$defs/")])
-                extra = {k: resolve(v) for k, v in node.items() if k != "$ref"}
-                return {**target, **extra}
-            return {k: resolve(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [resolve(item) for item in node]
-        return node
-
-    return resolve(schema)
+def request_schema_text() -> str:
+    """The ``escalation://request-schema`` resource: the JSON schema of a ticket and its
+    triage report (``Ticket`` and ``TriageReport`` under ``$defs``)."""
+    return json.dumps(document_schema(EscalationRequest), indent=2) + "\n"
 
 
 def _workflow_fallback(playbook: Playbook) -> str:
@@ -150,7 +125,8 @@ def escalate_messages(ticket: str, triage_report: str | None, playbook: Playbook
         f"<untrusted_triage_report>\n{triage}\n</untrusted_triage_report>\n\n"
         "Start by quantifying the five dimensions with `impact_summary` and `hogql_query`, "
         "check `find_known_issues` and `docs_search`, then draft the escalation in the "
-        "template, run `lint_escalation` on it and fix every error before you show it. "
+        "template, run `lint_escalation` on it and fix every error before you show it, "
+        "then store it with `save_escalation` (pass the ticket) to get its ESC id. "
         "Do not file anything unless I ask you to."
     )
     return [instructions, task]

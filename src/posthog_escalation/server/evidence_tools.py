@@ -1,56 +1,28 @@
 """The MCP server's evidence tools: HogQL, the impact summary, docs and issue search.
 
-Every successful call is recorded in the server's evidence log (``Runtime.record``) and
-the answer names the evidence id, so an escalation can cite it.
+Every successful call is recorded in the evidence log of the caller's session
+(``Runtime.record``) and the answer names the evidence id, so an escalation can cite it.
+Searches of the bundled issue snapshot and of the docs run off the event loop.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
-import anyio.to_thread
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, ToolAnnotations
 
-from .errors import EscalationError
-from .evidence import MATCH_CONFIDENCE
-from .models import SourceKind, Ticket, TriageReport
-from .server_results import (
-    DocsSearchResult,
-    HogQLQueryResult,
-    ImpactResult,
-    IssueSearchToolResult,
-    KnownIssuesResult,
-)
-from .server_tools import (
-    DEFAULT_ROWS,
-    DOCS_DEPTH,
-    MAX_CANDIDATES,
-    MAX_DAYS,
-    MAX_DOCS,
-    MAX_ISSUES,
-    MAX_ROWS,
-    MAX_TABLE_ROWS,
-    READ_ONLY,
-    TABLE_CELL,
-    TEXT_ROWS,
-    TicketArg,
-    TriageArg,
-    answer,
-    bound_cell,
-    describe,
-    evidence_line,
-    fixable,
-    in_range,
-    short_hit,
-    validated,
-    when,
-)
-from .tables import pipe_table
-from .tools.docs import DocHit
-from .tools.hogql import (
+from ..errors import EscalationError
+from ..evidence import MATCH_CONFIDENCE
+from ..models import Evidence, SourceKind, Ticket, TriageReport
+from ..tables import pipe_table
+from ..tools.docs import DocHit
+from ..tools.hogql import (
     HogQLResponse,
     ImpactSummary,
     LocalHogQL,
@@ -58,13 +30,56 @@ from .tools.hogql import (
     impact_queries,
     impact_summary,
 )
-from .tools.hogql.translate import has_limit
-from .tools.issues import IssueSearchResult, KnownIssueCandidates, LocalIssues
-from .tools.issues import find_known_issues as rank_known_issues
-from .understanding import extract_signals
+from ..tools.hogql.translate import has_limit
+from ..tools.issues import IssueSearchResult, KnownIssueCandidates, LocalIssues
+from ..tools.issues import find_known_issues as rank_known_issues
+from ..understanding import extract_signals
+from .offload import in_thread, loop_free, on_own_loop
+from .results import (
+    DocsSearchResult,
+    HogQLQueryResult,
+    ImpactResult,
+    IssueSearchToolResult,
+    KnownIssuesResult,
+)
+from .runtime import Runtime
+from .tooling import (
+    DEFAULT_ROWS,
+    DOCS_DEPTH,
+    MAX_CANDIDATES,
+    MAX_DAYS,
+    MAX_DOCS,
+    MAX_ISSUES,
+    MAX_REPOS,
+    MAX_ROWS,
+    MAX_TABLE_ROWS,
+    QUERY_CHARS,
+    READ_ONLY,
+    REQUEST_HINT,
+    SEARCH_CHARS,
+    TABLE_CELL,
+    TEXT_ROWS,
+    TIME_CHARS,
+    TicketArg,
+    ToolBox,
+    TriageArg,
+    answer,
+    bound_cell,
+    choice_arg,
+    evidence_line,
+    fixable,
+    in_range,
+    int_arg,
+    names_arg,
+    request_of,
+    short_hit,
+    text_arg,
+    validated,
+    when,
+)
 
-if TYPE_CHECKING:
-    from .server import Runtime
+Recorder = Callable[..., Evidence]
+"""``Runtime.record`` bound to the calling request's session."""
 
 
 def _config_notes(runtime: Runtime, hogql: Any) -> list[str]:
@@ -84,37 +99,35 @@ def _config_notes(runtime: Runtime, hogql: Any) -> list[str]:
     return []
 
 
-def register_evidence_tools(server: MCPServer[Any], runtime: Runtime) -> None:
-    """Add the evidence tools to ``server``."""
+def evidence_tools(runtime: Runtime) -> list[Tool]:
+    """The evidence tools: HogQL, the impact summary, docs and issue search."""
+    box = ToolBox()
     hogql_world = ToolAnnotations(open_world_hint=runtime.hogql_is_remote, **READ_ONLY)
     github_world = ToolAnnotations(open_world_hint=runtime.issues_are_remote, **READ_ONLY)
 
-    @server.tool(
+    def recorder(ctx: Context) -> Recorder:
+        return functools.partial(runtime.record, request_of(ctx))
+
+    @box.tool(
         name="hogql_query",
         title="Run a HogQL query",
         annotations=hogql_world,
         description=(
-            "Run one read-only HogQL SELECT against the customer's PostHog project (or the "
-            "embedded demo world when no PostHog key is configured) and get the rows, the "
-            "HogQL that ran and an evidence id to cite. Use it to count, date and split what "
-            "the escalation claims: distinct organizations ($group_0), persons, first "
-            "occurrence (min(timestamp)), SDK versions (properties.$lib_version), browsers. "
-            "Tables: events, persons, groups, sessions, system.ingestion_warnings. "
-            "Do not use it for the standard breadth/trend/version numbers of one error "
-            "(impact_summary does all of them in one call) or to fetch raw events in bulk: "
-            "aggregate instead. Without a LIMIT at most `limit` rows come back (default 100, "
-            "max 1000); page with `offset`. Next: cite the evidence id in the escalation."
+            "One read-only HogQL SELECT on the customer's PostHog project (a demo world "
+            "without a key). Tables: events, persons, groups, sessions, "
+            "system.ingestion_warnings; $group_0 is the organization. Aggregate to count, "
+            "date and split; do not fetch raw events. Next: cite the evidence id."
         ),
     )
     async def hogql_query(
-        query: Annotated[str, describe("One HogQL SELECT statement.")],
+        ctx: Context,
+        query: Annotated[str, text_arg("One HogQL SELECT.", QUERY_CHARS)],
         limit: Annotated[
-            int | None, describe("Rows when the query has no LIMIT (default 100, max 1000).")
+            int | None, int_arg("Rows if the query has no LIMIT (default 100).", 1, MAX_ROWS)
         ] = None,
-        offset: Annotated[int, describe("Rows to skip when the query has no LIMIT.")] = 0,
+        offset: Annotated[int, int_arg("Rows to skip if no LIMIT.", 0)] = 0,
         project_id: Annotated[
-            str | None,
-            describe("Another PostHog project id (the number in its URL); default: configured."),
+            str | None, text_arg("Another PostHog project's id (default: configured).", 20)
         ] = None,
     ) -> Annotated[CallToolResult, HogQLQueryResult]:
         if limit is not None:
@@ -151,128 +164,129 @@ def register_evidence_tools(server: MCPServer[Any], runtime: Runtime) -> None:
             finally:
                 if temporary is not None:
                     await temporary.aclose()
-        return _hogql_answer(runtime, query, response, where, own_limit, offset, notes)
+        return _hogql_answer(recorder(ctx), query, response, where, own_limit, offset, notes)
 
-    @server.tool(
+    @box.tool(
         name="impact_summary",
         title="Quantify an error's impact",
         annotations=hogql_world,
         description=(
-            "Run the standard impact queries for one problem signature in one call: affected "
-            "events, organizations, persons and sessions, first and last seen, the daily "
-            "trend (growing or not), the SDK version split (where it starts) and the "
-            "browser/OS split, each figure with the HogQL behind it and one evidence id. "
-            "The signature is a HogQL condition over events, e.g. event = '$exception' AND "
-            "properties.$exception_message ILIKE '%adoptedStyleSheets%', or "
-            "properties.$lib_version = '1.201.0'. Use it first when quantifying breadth and "
-            "duration; not for other questions (hogql_query). Next: cite the evidence id for "
-            "every number in Impact and the five dimensions."
+            "Quantify one problem signature: affected events, orgs, persons, sessions, "
+            "first/last seen, daily trend, SDK versions (where it starts), browser/OS, each "
+            "with its HogQL, under one evidence id. Use it first. Next: cite it in Impact."
         ),
     )
     async def impact_summary_tool(
-        signature: Annotated[str, describe("A HogQL boolean condition over the events table.")],
+        ctx: Context,
+        signature: Annotated[
+            str,
+            text_arg(
+                "A HogQL condition over events, e.g. properties.$exception_message "
+                "ILIKE '%adoptedStyleSheets%'.",
+                QUERY_CHARS,
+            ),
+        ],
         since: Annotated[
-            str | None, describe("Window start: ISO time or offset like -7d (default until-14d).")
+            str | None,
+            text_arg("Window start: ISO time or offset like -7d.", TIME_CHARS),
         ] = None,
         until: Annotated[
-            str | None, describe("Window end (exclusive): ISO time or offset (default now).")
+            str | None,
+            text_arg("Window end (exclusive; default now).", TIME_CHARS),
         ] = None,
-        limit: Annotated[int, describe("Rows per table in the answer (1-50).")] = 10,
+        limit: Annotated[int, int_arg("Rows per table.", 1, MAX_TABLE_ROWS)] = 10,
     ) -> Annotated[CallToolResult, ImpactResult]:
         in_range("limit", limit, 1, MAX_TABLE_ROWS)
         with fixable(runtime):
             backends = await runtime.backends()
             summary = await impact_summary(backends.hogql, signature, since=since, until=until)
             notes = _config_notes(runtime, backends.hogql)
-        return _impact_answer(runtime, summary, limit, notes)
+        return _impact_answer(recorder(ctx), summary, limit, notes)
 
-    @server.tool(
+    @box.tool(
         name="docs_search",
         title="Search PostHog's docs",
         annotations=ToolAnnotations(open_world_hint=False, **READ_ONLY),
         description=(
-            "Search PostHog's documentation and get the best-matching sections with their "
-            "URL and a snippet, plus an evidence id. Use it to state what should happen "
-            "(expected behaviour) and to rule out documented behaviour that only looks like "
-            "a bug (ad blockers, replay masking, flushing in short-lived processes). Paste "
-            "error text or ask a question; narrow with `area` (e.g. session-replay, "
-            "feature-flags, libraries/ios; an unknown area lists the valid ones). Not for "
-            "GitHub issues (github_issue_search). Next: cite the section's evidence id."
+            "Search PostHog's docs: best sections with URL and snippet, and an evidence id. "
+            "For expected behaviour, and to rule out documented behaviour that looks like a "
+            "bug (ad blockers, replay masking, serverless flushing). Next: cite it."
         ),
     )
     async def docs_search(
-        query: Annotated[str, describe("A question, error text or keywords.")],
-        area: Annotated[str | None, describe("Only this product area.")] = None,
-        limit: Annotated[int, describe("Sections to return (1-20).")] = 5,
-        offset: Annotated[int, describe("Sections to skip (for the next page).")] = 0,
+        ctx: Context,
+        query: Annotated[str, text_arg("A question, error text or keywords.", SEARCH_CHARS)],
+        area: Annotated[str | None, text_arg("Only this area, e.g. session-replay.")] = None,
+        limit: Annotated[int, int_arg("Sections to return.", 1, MAX_DOCS)] = 5,
+        offset: Annotated[int, int_arg("Sections to skip.", 0, DOCS_DEPTH - 1)] = 0,
     ) -> Annotated[CallToolResult, DocsSearchResult]:
         in_range("limit", limit, 1, MAX_DOCS)
         in_range("offset", offset, 0, DOCS_DEPTH - limit, f"at most {DOCS_DEPTH} ranks are kept")
         with fixable(runtime):
             backends = await runtime.backends()
-            hits = await anyio.to_thread.run_sync(
-                lambda: backends.docs.search(query, area=area, limit=offset + limit)
+            hits = await in_thread(
+                functools.partial(backends.docs.search, query, area=area, limit=offset + limit)
             )
-        return _docs_answer(runtime, query, area, hits, offset, limit)
+        return _docs_answer(recorder(ctx), query, area, hits, offset, limit)
 
-    @server.tool(
+    @box.tool(
         name="github_issue_search",
         title="Search GitHub issues",
         annotations=github_world,
         description=(
-            "Search PostHog's GitHub issues with your own terms and get matching issues with "
-            "state, labels, a body snippet and the exact search string sent, plus an "
-            "evidence id. Use it with the exact error string and the SDK's repository "
-            "(e.g. repos=['PostHog/posthog-js']) after find_known_issues, or to look for a "
-            "fix in progress. GitHub search syntax works (quotes, label:, is:closed). "
-            "Without GITHUB_TOKEN it searches a bundled snapshot. Not for ranking a ticket's "
-            "duplicates (find_known_issues does that). Next: list matching issues "
-            "under Known issue match with the search terms used."
+            "Search PostHog's GitHub issues (GitHub syntax; a bundled snapshot without "
+            "GITHUB_TOKEN): state, labels, snippet, the search sent, an evidence id. Use the "
+            "exact error string and the SDK's repository. Next: list matches under Known "
+            "issue match."
         ),
     )
     async def github_issue_search(
-        query: Annotated[str, describe("Search text (GitHub issue search syntax).")],
+        ctx: Context,
+        query: Annotated[str, text_arg("Search text (GitHub issue search syntax).", SEARCH_CHARS)],
         repos: Annotated[
-            list[str] | None, describe("Repositories as owner/name, e.g. PostHog/posthog-js.")
+            list[str] | None, names_arg("Repositories as owner/name.", MAX_REPOS)
         ] = None,
         state: Annotated[
-            Literal["open", "closed", "all"] | None, describe("Issue state (default all).")
+            Literal["open", "closed", "all"] | None,
+            choice_arg("Issue state (default all).", "open", "closed", "all"),
         ] = None,
-        limit: Annotated[int, describe("Issues to return (1-30).")] = 10,
+        limit: Annotated[int, int_arg("Issues to return.", 1, MAX_ISSUES)] = 10,
     ) -> Annotated[CallToolResult, IssueSearchToolResult]:
         in_range("limit", limit, 1, MAX_ISSUES)
         if not query.strip():
             raise ToolError("query is empty — pass the error text or keywords to search for")
         with fixable(runtime):
             backends = await runtime.backends()
-            result = await backends.issues.search(query, repos=repos, state=state, limit=limit)
-        notes = _issue_notes(backends.issues)
-        return _issues_answer(runtime, result, notes)
+            issues = backends.issues
 
-    @server.tool(
+            async def search() -> IssueSearchResult:
+                return await issues.search(query, repos=repos, state=state, limit=limit)
+
+            result = await (on_own_loop(search) if loop_free(issues) else search())
+        return _issues_answer(recorder(ctx), result, _issue_notes(issues))
+
+    @box.tool(
         name="find_known_issues",
         title="Find known issues for a ticket",
         annotations=github_world,
         description=(
-            "Given the ticket (and optionally the triage report), plan several GitHub "
-            "searches from its error text, SDK, version and symptoms across the repositories "
-            "the playbook names for its route, and rank likely duplicates with reasons, the "
-            "PRs that reference them, and the exact search strings used, plus an evidence id. "
-            "Use it once per ticket before writing Known issue match; the `known_issues` "
-            "field is that section, ready to use. Not for a free-text search (use "
-            "github_issue_search). Next: github_issue_search with the exact error string."
+            "Rank likely duplicates of a ticket (searched by its error, SDK, version and "
+            "symptoms in its route's repositories): reasons, related PRs, searches sent, an "
+            "evidence id; `known_issues` is the template's section. Next: "
+            "github_issue_search with the exact error."
         ),
     )
     async def find_known_issues(
+        ctx: Context,
         ticket: TicketArg,
         triage_report: TriageArg = None,
-        route: Annotated[str | None, describe("Playbook route key; guessed when omitted.")] = None,
-        limit: Annotated[int, describe("Candidates to return (1-10).")] = 5,
+        route: Annotated[str | None, text_arg("Playbook route key (default: guessed).")] = None,
+        limit: Annotated[int, int_arg("Candidates to return.", 1, MAX_CANDIDATES)] = 5,
     ) -> Annotated[CallToolResult, KnownIssuesResult]:
         in_range("limit", limit, 1, MAX_CANDIDATES)
-        parsed = validated(ticket, Ticket, "ticket", "pass a Ticket object")
+        parsed = validated(ticket, Ticket, "ticket", REQUEST_HINT)
         triage = (
-            validated(triage_report, TriageReport, "triage_report", "pass a TriageReport")
+            validated(triage_report, TriageReport, "triage_report", REQUEST_HINT)
             if triage_report is not None
             else None
         )
@@ -280,16 +294,19 @@ def register_evidence_tools(server: MCPServer[Any], runtime: Runtime) -> None:
             if route is not None:
                 runtime.playbook.route(route)
             backends = await runtime.backends()
-            signals = extract_signals(parsed, triage)
-            known = await rank_known_issues(
-                signals,
-                backends.issues,
-                runtime.playbook,
-                route=route,
-                limit=limit,
-                now=backends.hogql.now,
-            )
-        return _known_answer(runtime, known, _issue_notes(backends.issues))
+            issues = backends.issues
+            now = backends.hogql.now
+
+            async def rank() -> KnownIssueCandidates:
+                signals = extract_signals(parsed, triage)
+                return await rank_known_issues(
+                    signals, issues, runtime.playbook, route=route, limit=limit, now=now
+                )
+
+            known = await (on_own_loop(rank) if loop_free(issues) else rank())
+        return _known_answer(recorder(ctx), known, _issue_notes(issues))
+
+    return box.tools
 
 
 def _has_own_limit(query: str) -> bool:
@@ -337,7 +354,7 @@ def identifying_cells(columns: list[str], rows: list[list[Any]]) -> list[str]:
 
 
 def _hogql_answer(
-    runtime: Runtime,
+    record: Recorder,
     query: str,
     response: HogQLResponse,
     where: str,
@@ -362,7 +379,7 @@ def _hogql_answer(
     ran = response.hogql or query
     next_offset = offset + len(rows) if has_more and not own_limit else None
     table = pipe_table(response.columns, bounded, max_rows=20)
-    item = runtime.record(
+    item = record(
         SourceKind.HOGQL,
         ran,
         _finding_for_rows(response.columns, bounded, has_more),
@@ -424,7 +441,7 @@ def _impact_finding(summary: ImpactSummary) -> str:
 
 
 def _impact_answer(
-    runtime: Runtime, summary: ImpactSummary, limit: int, notes: list[str]
+    record: Recorder, summary: ImpactSummary, limit: int, notes: list[str]
 ) -> CallToolResult:
     queries = impact_queries(summary.signature, summary.since, summary.until, summary.first_seen)
     by_text = {text: name for name, text in queries.items()}
@@ -448,7 +465,7 @@ def _impact_answer(
     if summary.session_share is not None:
         figures["session_share"] = float(summary.session_share)
     figure_lines = _impact_lines(summary)
-    item = runtime.record(
+    item = record(
         SourceKind.HOGQL,
         "\n\n".join(f"-- {name}\n{text}" for name, text in queries.items()),
         _impact_finding(summary),
@@ -560,7 +577,7 @@ def _impact_lines(summary: ImpactSummary) -> list[str]:
 
 
 def _docs_answer(
-    runtime: Runtime,
+    record: Recorder,
     query: str,
     area: str | None,
     hits: list[DocHit],
@@ -577,7 +594,7 @@ def _docs_answer(
     else:
         finding = "No docs section matched the query"
     rows = [[offset + n, h.breadcrumb, h.url, h.snippet] for n, h in enumerate(page, start=1)]
-    item = runtime.record(
+    item = record(
         SourceKind.DOCS,
         asked,
         finding,
@@ -609,7 +626,7 @@ def _issue_notes(issues: Any) -> list[str]:
     return []
 
 
-def _issues_answer(runtime: Runtime, result: IssueSearchResult, notes: list[str]) -> CallToolResult:
+def _issues_answer(record: Recorder, result: IssueSearchResult, notes: list[str]) -> CallToolResult:
     hits = [short_hit(h) for h in result.hits]
     if hits:
         top = hits[0]
@@ -619,7 +636,7 @@ def _issues_answer(runtime: Runtime, result: IssueSearchResult, notes: list[str]
     else:
         finding = "No issue matched the search"
     rows = [[h.key, h.state, h.title, h.url] for h in hits]
-    item = runtime.record(
+    item = record(
         SourceKind.GITHUB,
         "\n".join(result.queries),
         finding,
@@ -648,7 +665,7 @@ def _issues_answer(runtime: Runtime, result: IssueSearchResult, notes: list[str]
 
 
 def _known_answer(
-    runtime: Runtime, known: KnownIssueCandidates, notes: list[str]
+    record: Recorder, known: KnownIssueCandidates, notes: list[str]
 ) -> CallToolResult:
     candidates = [
         c.model_copy(update={"related_prs": [short_hit(p) for p in c.related_prs]})
@@ -668,7 +685,7 @@ def _known_answer(
         [c.key, c.state, f"{c.confidence:.2f}", c.title, "; ".join(c.reasons[:2])]
         for c in candidates
     ]
-    item = runtime.record(
+    item = record(
         SourceKind.GITHUB,
         "\n".join(known.search_terms),
         finding,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
@@ -16,7 +18,8 @@ from pydantic import SecretStr
 from posthog_escalation.backends import Backends
 from posthog_escalation.config import Settings
 from posthog_escalation.errors import ConfigError
-from posthog_escalation.server import build_server, check_bind, http_app, is_loopback
+from posthog_escalation.server import build_server, check_bind, http_app, is_loopback, serve_http
+from posthog_escalation.server.transport import bind
 
 TOKEN = "mcp-test-token-9f8e7d6c5b4a"
 BASE = "http://127.0.0.1:8765"
@@ -125,7 +128,7 @@ async def test_http_with_the_token_serves_the_tools(
     ):
         tools = (await client.list_tools()).tools
         result = await client.call_tool("hogql_query", {"query": "SELECT count() FROM events"})
-    assert len(tools) == 10
+    assert {"hogql_query", "draft_escalation", "save_escalation"} <= {t.name for t in tools}
     assert result.structured_content["results"] == [[demo_world.ground_truth().totals.events]]
 
 
@@ -141,3 +144,71 @@ async def test_http_on_loopback_without_a_token_needs_no_header(
         response = await http.post("/mcp", json=INITIALIZE, headers=ACCEPT)
     assert response.status_code == 200
     assert "posthog-escalation" in response.text
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "Bearer"])
+async def test_the_bearer_scheme_is_case_insensitive(
+    tmp_path: Path, demo_backends: Backends, scheme: str
+) -> None:
+    settings = _settings(tmp_path, TOKEN)
+    app = http_app(build_server(settings=settings, backends=demo_backends), settings)
+    inner = app.app
+    headers = ACCEPT | {"authorization": f"{scheme} {TOKEN}"}
+    async with (
+        inner.router.lifespan_context(inner),
+        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=BASE) as http,
+    ):
+        response = await http.post("/mcp", json=INITIALIZE, headers=headers)
+        other = await http.post(
+            "/mcp", json=INITIALIZE, headers=ACCEPT | {"authorization": f"{scheme} nope"}
+        )
+    assert response.status_code == 200
+    assert other.status_code == 401
+
+
+def test_binding_a_busy_port_is_refused_in_one_line() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ConfigError) as caught:
+            bind("127.0.0.1", port)
+    message = caught.value.one_line()
+    assert f"cannot serve MCP over HTTP on 127.0.0.1:{port}" in message
+    assert "choose another --port" in message
+
+
+def test_a_port_out_of_range_is_refused() -> None:
+    with pytest.raises(ConfigError, match="--port 99999 is out of range"):
+        bind("127.0.0.1", 99999)
+
+
+async def test_serve_http_announces_its_url_only_once_the_port_is_bound(
+    tmp_path: Path, demo_backends: Backends
+) -> None:
+    settings = _settings(tmp_path, None)
+    server = build_server(settings=settings, backends=demo_backends)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    announced: list[str] = []
+    held_when_announced: list[bool] = []
+    done = anyio.Event()
+
+    def announce(url: str) -> None:
+        announced.append(url)
+        done.set()
+        with socket.socket() as again:
+            try:
+                again.bind(("127.0.0.1", port))
+            except OSError:
+                held_when_announced.append(True)
+            else:
+                held_when_announced.append(False)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(serve_http, server, settings, "127.0.0.1", port, announce)
+        await done.wait()
+        group.cancel_scope.cancel()
+    assert announced == [f"http://127.0.0.1:{port}/mcp"]
+    assert held_when_announced == [True]

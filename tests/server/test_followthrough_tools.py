@@ -1,173 +1,20 @@
-"""The MCP tools that act on an escalation: the quality gate, the renderer, follow-ups and
-filing. Follow-ups and filing run against a real SQLite store in a temporary data folder;
-GitHub is a small in-memory fake behind ``httpx2.MockTransport``."""
+"""The MCP follow-through tools: list_followups, record_followup and file_escalation,
+against a real SQLite store and a fake GitHub."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx2
-import pytest
-from mcp import Client
 from mcp.server.mcpserver import MCPServer
-from mcp_types import CallToolResult
-from pydantic import SecretStr
-from tenacity import wait_none
 
 from fake_github import FakeGitHub
+from mcp_calls import STORED_AT, TOKEN, call, ok, text, tool_settings
 from posthog_escalation.backends import Backends
-from posthog_escalation.config import Settings
 from posthog_escalation.models import Escalation, EscalationRequest
-from posthog_escalation.render import render_markdown
 from posthog_escalation.server import build_server
 from posthog_escalation.store import EscalationStore, Status, store_escalation
-
-TOKEN = "ghp_ServerTestTokenNeverShown0123456789"
-STORED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def github() -> FakeGitHub:
-    return FakeGitHub(TOKEN, first_number=500)
-
-
-def _settings(data_dir: Path, token: str | None = TOKEN) -> Settings:
-    return Settings(
-        data_dir=data_dir,
-        backend="local",
-        github_token=SecretStr(token) if token else None,
-        _env_file=None,
-    )
-
-
-@pytest.fixture
-def data_dir(
-    tmp_path: Path, example_escalation: Escalation, demo_request: EscalationRequest
-) -> Path:
-    with EscalationStore.in_data_dir(tmp_path) as store:
-        store_escalation(store, example_escalation, ticket=demo_request.ticket, now=STORED_AT)
-    return tmp_path
-
-
-@pytest.fixture
-def server(data_dir: Path, demo_backends: Backends, github: FakeGitHub) -> MCPServer:
-    return build_server(
-        settings=_settings(data_dir),
-        backends=demo_backends,
-        github_transport=httpx2.MockTransport(github.handler),
-        github_wait=wait_none(),
-    )
-
-
-async def call(server: MCPServer, name: str, arguments: dict[str, Any]) -> CallToolResult:
-    async with Client(server) as client:
-        return await client.call_tool(name, arguments)
-
-
-def text(result: CallToolResult) -> str:
-    return "\n".join(block.text for block in result.content if block.type == "text")
-
-
-def ok(result: CallToolResult) -> dict[str, Any]:
-    assert not result.is_error, text(result)
-    assert result.structured_content is not None
-    return result.structured_content
-
-
-def as_json(escalation: Escalation) -> dict[str, Any]:
-    return escalation.model_dump(mode="json")
-
-
-# -- lint_escalation and render_escalation ---------------------------------------------------
-
-
-async def test_lint_passes_the_reference_escalation(
-    server: MCPServer, example_escalation: Escalation
-) -> None:
-    result = await call(server, "lint_escalation", {"escalation": as_json(example_escalation)})
-    data = ok(result)
-    assert data["ok"] and data["errors"] == 0
-    assert data["required_severity"] == "High"
-    assert text(result).startswith("Quality gate passed")
-
-
-async def test_lint_reports_each_problem_with_its_field_and_fix(
-    server: MCPServer, example_escalation: Escalation
-) -> None:
-    draft = as_json(example_escalation) | {"severity": "Medium"}
-    result = await call(server, "lint_escalation", {"escalation": draft})
-    data = ok(result)
-    assert not data["ok"] and data["errors"] >= 1
-    finding = next(f for f in data["findings"] if f["rule"] == "severity-matches-rubric")
-    assert finding["field"] == "severity" and "raise severity to High" in finding["hint"]
-    assert "severity-matches-rubric | severity" in text(result)
-
-
-async def test_lint_and_render_name_the_invalid_field(
-    server: MCPServer, example_escalation: Escalation
-) -> None:
-    draft = as_json(example_escalation)
-    draft["impact"].pop("who")
-    for tool in ("lint_escalation", "render_escalation"):
-        result = await call(server, tool, {"escalation": draft})
-        assert result.is_error
-        assert "field 'impact.who' is required but missing" in text(result)
-        assert "escalation://schema" in text(result)
-
-
-async def test_render_internal_is_the_renderers_markdown(
-    server: MCPServer, example_escalation: Escalation
-) -> None:
-    result = await call(server, "render_escalation", {"escalation": as_json(example_escalation)})
-    data = ok(result)
-    assert data["markdown"] == render_markdown(example_escalation, "internal")
-    assert data["next_offset"] is None
-    assert text(result) == data["markdown"]
-
-
-async def test_render_public_with_the_ticket_replaces_the_customers_names(
-    server: MCPServer, example_escalation: Escalation, demo_request: EscalationRequest
-) -> None:
-    result = await call(
-        server,
-        "render_escalation",
-        {
-            "escalation": as_json(example_escalation),
-            "flavour": "public",
-            "ticket": demo_request.ticket.model_dump(mode="json"),
-        },
-    )
-    markdown = ok(result)["markdown"]
-    assert "Northwind" not in markdown and "adoptedStyleSheets" in markdown
-    assert markdown.startswith("## Session replay:")
-
-
-async def test_render_returns_a_long_escalation_in_parts(
-    server: MCPServer, example_escalation: Escalation
-) -> None:
-    long_evidence = [
-        item.model_copy(update={"result": f"{item.id} " + "row | value\n" * 300})
-        for item in example_escalation.evidence
-    ]
-    long = Escalation.model_validate(
-        as_json(example_escalation.model_copy(update={"evidence": long_evidence}))
-    )
-    full = render_markdown(long, "internal")
-    parts, offset = [], 0
-    while offset is not None:
-        data = ok(
-            await call(server, "render_escalation", {"escalation": as_json(long), "offset": offset})
-        )
-        assert data["total_chars"] == len(full)
-        assert len(data["markdown"]) <= 16_000
-        parts.append(data["markdown"])
-        offset = data["next_offset"]
-    assert len(parts) >= 2
-    assert "".join(parts) == full
-
 
 # -- list_followups and record_followup ------------------------------------------------------
 
@@ -198,7 +45,7 @@ async def test_list_followups_pages_and_validates_its_arguments(server: MCPServe
 
 
 async def test_an_empty_store_has_no_follow_ups(tmp_path: Path, demo_backends: Backends) -> None:
-    server = build_server(settings=_settings(tmp_path), backends=demo_backends)
+    server = build_server(settings=tool_settings(tmp_path), backends=demo_backends)
     result = await call(server, "list_followups", {})
     assert ok(result)["total"] == 0 and text(result) == "No open escalations."
 
@@ -311,7 +158,7 @@ async def test_filing_without_a_token_says_to_set_github_token(
     data_dir: Path, demo_backends: Backends, github: FakeGitHub
 ) -> None:
     server = build_server(
-        settings=_settings(data_dir, token=None),
+        settings=tool_settings(data_dir, token=None),
         backends=demo_backends,
         github_transport=httpx2.MockTransport(github.handler),
     )
@@ -332,7 +179,7 @@ async def test_a_security_escalation_is_refused_and_marked_for_its_private_chann
     with EscalationStore.in_data_dir(tmp_path) as store:
         store_escalation(store, security, ticket=demo_request.ticket, now=STORED_AT)
     server = build_server(
-        settings=_settings(tmp_path),
+        settings=tool_settings(tmp_path),
         backends=demo_backends,
         github_transport=httpx2.MockTransport(github.handler),
     )
