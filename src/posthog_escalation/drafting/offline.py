@@ -43,6 +43,7 @@ from ..tools.hogql import trend_phrase
 from ..tools.incidents import Incident
 from ..understanding import MISSING_FACT_QUESTIONS, Signals, VersionChange, sentence_with
 from ..understanding.decide import Decision, decide, settle
+from ..understanding.error_text import GENERIC_ERROR_TYPES
 from .criteria import close_criteria, downgrade_criteria
 from .environment import split_environment, still_missing
 
@@ -256,15 +257,17 @@ def _summary(
         extras.append(f"{sdk_name} {version}" if version and version not in subject else sdk_name)
     elif version and version not in subject and sdk_name:
         extras.append(f"version {version}")
+    said = any(_mentions(subject, r.split()[0]) for r in signals.runtimes)
     runtime = next((r for r in signals.runtimes if not _mentions(subject, r.split()[0])), None)
     platform = next((p for p in signals.platforms if p in PLATFORM_NAMES), None)
-    if runtime:
+    if runtime and not said:
         extras.append(runtime)
-    elif platform and not _mentions(subject, PLATFORM_NAMES[platform]):
+    elif platform and not said and not _mentions(subject, PLATFORM_NAMES[platform]):
         extras.append(PLATFORM_NAMES[platform])
     error = next((e.type for e in signals.errors if e.type), None)
-    if error and error.split(".")[-1] not in subject and len(error) <= 40:
-        extras.append(error.split(".")[-1])
+    short = error.split(".")[-1] if error else ""
+    if short and short not in GENERIC_ERROR_TYPES and short not in subject and len(short) <= 40:
+        extras.append(short)
     if pack.impact and pack.signature_kind == "exception" and pack.impact.affected_orgs > 1:
         extras.append(f"{pack.impact.affected_orgs} orgs")
     if decision.answer is not None and decision.answer.kind in ANSWER_NAMES:
