@@ -204,6 +204,13 @@ def test_engine_readers_are_read_only_even_for_raw_sql(demo_world: LocalHogQL, s
         "SELECT 1 SETTINGS readonly = 0",
         "SELECT 1; DROP TABLE events",
         "SET readonly = 0",
+        "SELECT count() FROM events WHERE 0 IN system.one",
+        "SELECT count() FROM events WHERE 0 IN (system.one)",
+        "SELECT count() FROM events WHERE 0 IN nosuchdb.x",
+        "SELECT fullHostName(), user(), current_user(), currentDatabase()",
+        "SELECT initial_query_id(), currentQueryID()",
+        "SELECT getServerSetting('path')",
+        "SELECT current_user",
     ],
 )
 async def test_hogql_writes_table_functions_system_tables_settings_and_multi_statements_fail(
@@ -211,6 +218,26 @@ async def test_hogql_writes_table_functions_system_tables_settings_and_multi_sta
 ) -> None:
     with pytest.raises(QueryError):
         await demo_world.query(hogql)
+
+
+@pytest.mark.parametrize(
+    "hogql",
+    [
+        "SELECT getServerSetting('path')",
+        "SELECT count() FROM events WHERE 0 IN system.one",
+        "SELECT count() FROM events WHERE 0 IN nosuchdb.x",
+        "SELECT currentDatabase()",
+    ],
+)
+async def test_refusals_reveal_neither_the_data_folder_nor_the_database(
+    demo_world: LocalHogQL, hogql_home, hogql: str
+) -> None:
+    with pytest.raises(QueryError) as caught:
+        await demo_world.query(hogql)
+    line = caught.value.one_line()
+    assert str(hogql_home) not in line
+    assert demo_world.world.database not in line
+    assert "does not exist" not in line
 
 
 def test_a_failed_query_does_not_leak_into_the_next_answer(demo_world: LocalHogQL) -> None:

@@ -41,6 +41,8 @@ class HogQLBackend(Protocol):
 
         ``limit``/``offset`` apply when the query has no LIMIT of its own (default 100
         rows, at most 50,000). Raises ``QueryError`` for HogQL the caller can fix.
+        :class:`LocalHogQL` and :class:`RemotePostHog` also take ``max_rows``, a cap
+        that holds even against the query's own LIMIT.
         """
         ...
 

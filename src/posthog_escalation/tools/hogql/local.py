@@ -70,23 +70,44 @@ class LocalHogQL:
         return load_ground_truth(self.world)
 
     async def query(
-        self, hogql: str, *, limit: int | None = None, offset: int = 0
+        self,
+        hogql: str,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        max_rows: int | None = None,
     ) -> HogQLResponse:
         """Run HogQL in a worker thread; see :meth:`query_sync`."""
-        return await anyio.to_thread.run_sync(self._run, hogql, limit, offset)
+        return await anyio.to_thread.run_sync(self._run, hogql, limit, offset, max_rows)
 
-    def _run(self, hogql: str, limit: int | None, offset: int) -> HogQLResponse:
-        return self.query_sync(hogql, limit=limit, offset=offset)
+    def _run(
+        self, hogql: str, limit: int | None, offset: int, max_rows: int | None
+    ) -> HogQLResponse:
+        return self.query_sync(hogql, limit=limit, offset=offset, max_rows=max_rows)
 
-    def query_sync(self, hogql: str, *, limit: int | None = None, offset: int = 0) -> HogQLResponse:
+    def query_sync(
+        self,
+        hogql: str,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        max_rows: int | None = None,
+    ) -> HogQLResponse:
         """Translate and run HogQL, answering in PostHog's response shape.
+
+        ``max_rows`` caps the rows even when the query has its own LIMIT.
 
         Raises:
             QueryError: The query is invalid, forbidden, or ClickHouse rejected it.
         """
         started = time.perf_counter()
         translation = translate(
-            hogql, database=self.world.database, limit=limit, offset=offset, now=self.world.now
+            hogql,
+            database=self.world.database,
+            limit=limit,
+            offset=offset,
+            now=self.world.now,
+            max_rows=max_rows,
         )
         translated = time.perf_counter()
         try:
