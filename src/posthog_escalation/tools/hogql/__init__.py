@@ -9,7 +9,7 @@ Typical use::
 """
 
 from .backend import HogQLBackend, open_backend
-from .engine import EngineLimits, get_engine, pin_home, pinned_home, world_home
+from .engine import EngineLimits, get_engine
 from .impact import impact_queries, impact_summary
 from .local import LocalHogQL
 from .models import (
@@ -32,6 +32,7 @@ from .remote import HogQLError, RemotePostHog
 from .spec import StatusIncident, WorldSpec, load_world_spec, parse_world_spec, resolve_time
 from .translate import Translation, translate, validate_expression
 from .world import build_world, database_name, load_ground_truth, packaged_world
+from .world_store import pin_home, pinned_home, world_folder, world_home
 
 __all__ = [
     "DayCount",
@@ -71,5 +72,6 @@ __all__ = [
     "resolve_time",
     "translate",
     "validate_expression",
+    "world_folder",
     "world_home",
 ]

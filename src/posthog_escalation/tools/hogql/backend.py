@@ -8,11 +8,11 @@ from typing import Protocol, runtime_checkable
 
 from ...config import Settings
 from ...errors import ConfigError
-from .engine import world_home
 from .local import LocalHogQL
 from .models import HogQLResponse
 from .remote import RemotePostHog
 from .world import Progress, packaged_world
+from .world_store import world_home
 
 
 @runtime_checkable
@@ -63,8 +63,7 @@ def open_backend(
     it is built under ``settings.data_dir`` on first use and reopened afterwards.
 
     Raises:
-        ConfigError: Remote was requested without a project id or key, or the process
-            already uses another chDB data folder.
+        ConfigError: Remote was requested without a project id or key.
         InputError: The world spec is invalid.
     """
     if settings.uses_remote_posthog and world is None:

@@ -39,11 +39,12 @@ class LocalHogQL:
         force: bool = False,
         progress: Progress | None = None,
     ) -> LocalHogQL:
-        """Open a world under ``home``, building it first if it is not there yet."""
+        """Open a world under ``home`` in this process, building it first if it is not
+        there yet (other processes may have it open at the same time)."""
         if not isinstance(spec, WorldSpec):
             spec = load_world_spec(spec)
         info = build_world(spec, home=home, force=force, progress=progress)
-        return cls(get_engine(home), info, spec)
+        return cls(get_engine(), info, spec)
 
     @property
     def description(self) -> str:
@@ -138,4 +139,4 @@ class LocalHogQL:
         )
 
     async def aclose(self) -> None:
-        """Nothing to release: the engine is shared by the whole process."""
+        """Nothing to release: the world stays attached for the life of the process."""
