@@ -77,8 +77,9 @@ def hand_written(db: str, since: datetime, until: datetime) -> dict[str, str]:
     )
     sig = f"({HAND_SIGNATURE})"
     return {
-        "totals": f"""SELECT count(), uniqExact(person_id), uniqExactIf(`$group_0`, `$group_0` != ''),
-  uniqExactIf(`$session_id`, `$session_id` != ''), min(timestamp), max(timestamp)
+        "totals": f"""SELECT count(), uniqExact(person_id),
+  uniqExactIf(`$group_0`, `$group_0` != ''), uniqExactIf(`$session_id`, `$session_id` != ''),
+  min(timestamp), max(timestamp)
 FROM {db}.events WHERE {sig} AND {window}""",
         "top_orgs": f"""SELECT a.org, JSONExtractString(g.properties, 'name'),
   JSONExtractString(g.properties, 'plan'), JSONExtractFloat(g.properties, 'arr'),
@@ -90,10 +91,11 @@ ORDER BY a.events DESC, a.org LIMIT 20""",
         "events_per_day": f"""SELECT toStartOfDay(timestamp) AS day, count(), uniqExact(person_id),
   uniqExactIf(`$group_0`, `$group_0` != '')
 FROM {db}.events WHERE {sig} AND {window} GROUP BY day ORDER BY day LIMIT 1000""",
-        "versions": f"""SELECT `mat_$lib` AS lib, `mat_$lib_version` AS version, countIf({sig}) AS a,
-  count() AS t, minIf(timestamp, {sig})
+        "versions": f"""SELECT `mat_$lib` AS lib, `mat_$lib_version` AS version,
+  countIf({sig}) AS a, count() AS t, minIf(timestamp, {sig})
 FROM {db}.events WHERE {window} GROUP BY lib, version ORDER BY a DESC, t DESC LIMIT 100""",
-        "environments": f"""SELECT `mat_$browser` AS b, `mat_$os` AS o, countIf({sig}) AS a, count() AS t
+        "environments": f"""SELECT `mat_$browser` AS b, `mat_$os` AS o,
+  countIf({sig}) AS a, count() AS t
 FROM {db}.events WHERE {window} GROUP BY b, o ORDER BY a DESC, t DESC LIMIT 100""",
         "org_sessions": f"""SELECT `$group_0` AS org, uniqExactIf(`$session_id`, {sig}) AS hit,
   uniqExact(`$session_id`)
@@ -102,7 +104,8 @@ FROM {db}.events WHERE {window} AND `$session_id` != ''
 GROUP BY org ORDER BY hit DESC, org LIMIT 50""",
         "property_filter": f"""SELECT count() FROM {db}.events
 WHERE JSONExtractString(properties, '$pathname') = '/billing' AND {window}""",
-        "property_breakdown": f"""SELECT JSONExtractString(properties, '$os_version') AS v, count() AS n
+        "property_breakdown": f"""SELECT JSONExtractString(properties, '$os_version') AS v,
+  count() AS n
 FROM {db}.events WHERE {window} GROUP BY v ORDER BY n DESC, v LIMIT 20""",
         "person_property": f"""SELECT count() FROM {db}.events
 WHERE JSONExtractString(person_properties, 'email') LIKE '%@northwindhealth.com'""",
@@ -265,13 +268,14 @@ def bench_size(label: str, target: int, home: Path, runs: int, reuse: bool) -> N
     raw.close()
 
     first = first_calls(spec_file, home, max(3, runs // 5))
+    median = {key: statistics.median(values) for key, values in first.items()}
     print(
         "first call in a fresh process (median of "
         f"{len(first['first'])}): import {statistics.median(first['import']):.2f} s, "
         f"open the world {statistics.median(first['open']) * 1000:.0f} ms, "
         f"first impact summary {statistics.median(first['first']) * 1000:.0f} ms, "
         f"second {statistics.median(first['second']) * 1000:.0f} ms; "
-        f"open + first summary {statistics.median(first['open']) + statistics.median(first['first']):.2f} s"
+        f"open + first summary {median['open'] + median['first']:.2f} s"
     )
 
 
