@@ -83,6 +83,52 @@ async def test_non_string_property_values_come_back_as_their_json_text(
     assert org in {o[0] for o in raw(demo_world, "SELECT `key` FROM {db}.groups")}
 
 
+PREVIOUS_READ = (
+    "replaceRegexpAll(nullIf(nullIf(JSONExtractRaw(properties, 'k'), ''), 'null'), '^\"|\"$', '')"
+)
+"""How properties were read before JSONExtract(..., 'Nullable(String)'): the reference."""
+JSON_DOCS = {
+    '{"k":"abc"}': "abc",
+    '{"k":""}': "",
+    '{"k":null}': None,
+    "{}": None,
+    '{"k":42}': "42",
+    '{"k":-1.5e3}': "-1500",
+    '{"k":true}': "true",
+    '{"k":false}': "false",
+    '{"k":{"a":[1,"x"]}}': '{"a":[1,"x"]}',
+    '{"k":[1,2]}': "[1,2]",
+    '{"k":"null"}': "null",
+    '{"k": "spaced" }': "spaced",
+    '{"k":"caf\\u00e9"}': "café",
+    "not json": None,
+    "": None,
+}
+
+
+def _docs_sql() -> str:
+    docs = ", ".join("'" + d.replace("\\", "\\\\").replace("'", "\\'") + "'" for d in JSON_DOCS)
+    return f"(SELECT arrayJoin([{docs}]) AS properties)"
+
+
+async def test_property_reads_give_every_json_type_what_they_gave_before(
+    demo_world: LocalHogQL,
+) -> None:
+    """Strings, numbers, booleans, objects, arrays, JSON null and missing keys read the same
+    as with the previous JSONExtractRaw + regex expression."""
+    ours = await demo_world.query(f"SELECT properties.k FROM {_docs_sql()}")
+    before = demo_world.engine.rows(f"SELECT {PREVIOUS_READ} FROM {_docs_sql()}")
+    assert [row[0] for row in ours.results] == [row[0] for row in before]
+    assert [row[0] for row in ours.results] == list(JSON_DOCS.values())
+
+
+async def test_escapes_in_string_properties_are_decoded(demo_world: LocalHogQL) -> None:
+    response = await demo_world.query(
+        'SELECT properties.k FROM (SELECT \'{"k":"say \\\\"hi\\\\""}\' AS properties)'
+    )
+    assert response.results == [['say "hi"']]
+
+
 async def test_person_properties_are_read_from_the_event(demo_world: LocalHogQL) -> None:
     response = await demo_world.query(
         "SELECT distinct_id, person.properties.email FROM events "

@@ -55,25 +55,23 @@ def test_tables_of_other_databases_are_unknown(name: str) -> None:
         sql(f"SELECT * FROM {name}")
 
 
-def test_properties_read_json_text_with_posthog_null_rules() -> None:
+def test_properties_are_read_with_one_json_extraction() -> None:
     out = sql("SELECT properties.plan FROM persons")
-    assert (
-        "replaceRegexpAll(nullIf(nullIf(JSONExtractRaw(properties, 'plan'), ''), 'null'), "
-        "'^\"|\"$', '')" in out
-    )
+    assert "JSONExtract(properties, 'plan', 'Nullable(String)')" in out
+    assert "replaceRegexpAll" not in out and "JSONExtractRaw" not in out
 
 
 def test_nested_and_indexed_property_paths_become_json_paths() -> None:
     out = sql("SELECT e.properties.$exception_list.1.type, properties.a.b FROM events e")
-    assert "JSONExtractRaw(e.properties, '$exception_list', 1, 'type')" in out
-    assert "JSONExtractRaw(properties, 'a', 'b')" in out
+    assert "JSONExtract(e.properties, '$exception_list', 1, 'type', 'Nullable(String)')" in out
+    assert "JSONExtract(properties, 'a', 'b', 'Nullable(String)')" in out
 
 
 def test_hot_event_properties_read_their_materialized_column() -> None:
     out = sql("SELECT properties.$browser FROM events")
     assert 'events."mat_$browser"' not in out
     assert '"mat_$browser"' in out
-    assert "JSONExtractRaw" not in out
+    assert "JSONExtract" not in out
 
 
 def test_materialized_columns_are_used_only_for_the_events_table() -> None:
@@ -82,13 +80,13 @@ def test_materialized_columns_are_used_only_for_the_events_table() -> None:
         "JOIN groups g ON g.key = e.$group_0"
     )
     assert 'e."mat_$browser"' in joined
-    assert "JSONExtractRaw(g.properties, '$browser')" in joined
+    assert "JSONExtract(g.properties, '$browser', 'Nullable(String)')" in joined
 
 
 def test_person_properties_read_the_persons_on_events_column() -> None:
     out = sql("SELECT person.properties.email, e.person.properties.name FROM events e")
-    assert "JSONExtractRaw(person_properties, 'email')" in out
-    assert "JSONExtractRaw(e.person_properties, 'name')" in out
+    assert "JSONExtract(person_properties, 'email', 'Nullable(String)')" in out
+    assert "JSONExtract(e.person_properties, 'name', 'Nullable(String)')" in out
 
 
 def test_comparisons_with_properties_are_null_safe() -> None:

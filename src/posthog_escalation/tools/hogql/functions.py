@@ -145,7 +145,7 @@ TYPE_NAMES = _names(
 
 EMITTED = _names(
     "now64 toDateTime64 accurateCastOrNull parseDateTime64BestEffortOrNull toDateOrNull minus "
-    "nullIf ifNull JSONExtract JSONExtractRaw replaceRegexpAll date_add date_sub timestamp_add "
+    "nullIf ifNull JSONExtract date_add date_sub timestamp_add "
     "timestamp_sub ltrim rtrim"
 )
 """Functions the translator writes into the ClickHouse SQL itself, including the names its

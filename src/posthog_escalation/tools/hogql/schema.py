@@ -1,7 +1,8 @@
 """The PostHog-shaped tables of an embedded world, shared by the generator and translator.
 
 Property access follows PostHog: ``properties.$browser`` reads the JSON text, a missing
-key or JSON null is NULL, strings come back unquoted and other values as their JSON text.
+key or JSON null is NULL, strings come back unquoted and other values as their JSON text
+(``JSONExtract(properties, '$browser', 'Nullable(String)')``).
 Hot properties are materialized as ``mat_<key>`` columns computed with the very same
 expression, so reading them is identical to reading the JSON, only faster.
 """
@@ -36,16 +37,23 @@ MATERIALIZED_PROPERTIES: tuple[str, ...] = (
 """Event properties stored as ``mat_<key>`` columns of ``events``."""
 
 
+PROPERTY_TYPE = "Nullable(String)"
+"""The type a property is read as."""
+
+
 def sql_string(value: str) -> str:
     """A ClickHouse string literal."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def property_sql(column: str, path: Sequence[str | int]) -> str:
-    """ClickHouse SQL reading a JSON path from ``column`` with PostHog's NULL rules."""
+    """ClickHouse SQL reading a JSON path from ``column`` with PostHog's NULL rules.
+
+    A missing key or JSON null is NULL, a string comes back unquoted and unescaped, and a
+    number, boolean, object or array as its JSON text, all from one JSON extraction.
+    """
     keys = ", ".join(str(k) if isinstance(k, int) else sql_string(k) for k in path)
-    raw = f"JSONExtractRaw({column}, {keys})"
-    return f"replaceRegexpAll(nullIf(nullIf({raw}, ''), 'null'), '^\"|\"$', '')"
+    return f"JSONExtract({column}, {keys}, {sql_string(PROPERTY_TYPE)})"
 
 
 def materialized_column(key: str) -> str:

@@ -38,6 +38,7 @@ from .schema import (
     HOGQL_TABLES,
     JSON_COLUMNS,
     MATERIALIZED_PROPERTIES,
+    PROPERTY_TYPE,
     materialized_column,
 )
 
@@ -389,14 +390,9 @@ def _property(column: exp.Expression, path: list[str | int]) -> exp.Expression:
     keys: list[exp.Expression] = [
         exp.Literal.number(k) if isinstance(k, int) else exp.Literal.string(k) for k in path
     ]
-    raw = exp.Anonymous(this="JSONExtractRaw", expressions=[column, *keys])
-    inner = exp.Anonymous(this="nullIf", expressions=[raw, exp.Literal.string("")])
-    outer = exp.Anonymous(this="nullIf", expressions=[inner, exp.Literal.string("null")])
-    node = exp.Anonymous(
-        this="replaceRegexpAll",
-        expressions=[outer, exp.Literal.string('^"|"$'), exp.Literal.string("")],
+    return exp.Anonymous(
+        this="JSONExtract", expressions=[column, *keys, exp.Literal.string(PROPERTY_TYPE)]
     )
-    return node
 
 
 def _column(name: str, qualifier: str | None) -> exp.Column:
