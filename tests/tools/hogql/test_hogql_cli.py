@@ -11,6 +11,7 @@ import yaml
 from fixtures_hogql import small_spec
 from posthog_escalation.cli import main
 from posthog_escalation.tools.hogql import LocalHogQL
+from posthog_escalation.tools.hogql.world_store import WorldLock
 
 SIGNATURE = "event = '$exception' AND properties.$exception_message ILIKE '%adoptedStyleSheets%'"
 
@@ -161,3 +162,22 @@ def test_hogql_refuses_reads_outside_its_tables(
     captured = capsys.readouterr()
     assert message in captured.err
     assert str(hogql_home) not in captured.out + captured.err
+
+
+def test_world_build_force_refuses_a_world_another_process_has_open(
+    tmp_path: Path, hogql_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "cli-busy.yaml"
+    spec.write_text(yaml.safe_dump(small_spec(name="cli-busy")), encoding="utf-8")
+    assert main(["world", "build", str(spec), "--json"]) == 0
+    database = json.loads(capsys.readouterr().out)["database"]
+    other = WorldLock(hogql_home, database)
+    assert other.shared(wait=False)
+    try:
+        assert main(["world", "build", str(spec), "--force"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert f"world {database} is open in another process" in err
+        assert len(err.splitlines()) == 1
+    finally:
+        other.release()
+    assert main(["world", "truth", str(spec), "--json"]) == 0

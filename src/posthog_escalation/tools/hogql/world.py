@@ -32,6 +32,7 @@ from .world_store import (
     MANIFEST_FILE,
     SPEC_FILE,
     TableManifest,
+    WorldLock,
     WorldManifest,
     attachments,
     disk_sql,
@@ -151,14 +152,14 @@ def build_world(
     folder = world_folder(home, database)
     with entry.guard:
         if not force:
-            manifest = _open_existing(entry, folder, spec, report)
+            manifest = _open_existing(entry.lock, folder, spec, report)
             if manifest is not None:
                 _attach(engine, folder, manifest)
                 report("reused", 1.0)
                 return _info(spec, manifest, home, folder, reused=True)
-        manifest = _build_locked(engine, entry, folder, spec, database, force, report)
+        manifest = _build_locked(engine, entry.lock, folder, spec, database, force, report)
         if manifest is None:  # another process built it while this one waited
-            manifest = _open_existing(entry, folder, spec, report)
+            manifest = _open_existing(entry.lock, folder, spec, report)
             if manifest is None:
                 raise BackendError(
                     f"world {database} vanished while it was being opened",
@@ -174,10 +175,11 @@ def build_world(
     return _info(spec, manifest, home, folder, reused=False)
 
 
-def _open_existing(entry, folder: Path, spec: WorldSpec, report: Progress) -> WorldManifest | None:
+def _open_existing(
+    lock: WorldLock, folder: Path, spec: WorldSpec, report: Progress
+) -> WorldManifest | None:
     """Hold the world's lock shared and return its manifest, or None (lock released) when
     the folder holds no complete world of this spec."""
-    lock = entry.lock
     if lock.mode != "shared":
         if lock.mode == "exclusive":
             lock.release()
@@ -202,7 +204,7 @@ def _attach(engine: ChEngine, folder: Path, manifest: WorldManifest) -> None:
 
 def _build_locked(
     engine: ChEngine,
-    entry,
+    lock: WorldLock,
     folder: Path,
     spec: WorldSpec,
     database: str,
@@ -210,7 +212,6 @@ def _build_locked(
     report: Progress,
 ) -> WorldManifest | None:
     """Build the world under the exclusive lock; None when another process built it first."""
-    lock = entry.lock
     known = attachments.attached(database)
     if known is not None and known[0] == folder:
         attachments.detach(engine, database)
@@ -326,8 +327,12 @@ def _seal(engine: ChEngine, build_db: str, folder: Path, uuids: dict[str, str]) 
         keep = active[name] | {"detached", "format_version.txt"}
         (data / "detached").mkdir(exist_ok=True)
         for item in data.iterdir():
-            if item.name not in keep:
-                remove_world(item) if item.is_dir() else item.unlink()
+            if item.name in keep:
+                continue
+            if item.is_dir():
+                remove_world(item)
+            else:
+                item.unlink()
 
 
 def _delete_stale(engine: ChEngine, home: Path, spec: WorldSpec, database: str) -> None:
