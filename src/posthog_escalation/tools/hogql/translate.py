@@ -71,7 +71,16 @@ _FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = (
     exp.Rollback,
 )
 
-_DOLLAR = re.compile(r"\$[A-Za-z0-9_$]*")
+_LEXEME = re.compile(
+    r"""(?P<quoted>'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*"|`(?:[^`\\]|\\.|``)*`)"""
+    r"|(?P<comment>--[^\n]*|/\*.*?\*/)"
+    r"|(?P<dollar>\$[A-Za-z0-9_$]*)"
+    r"|(?P<brace>[{}])"
+    r"|(?P<open>['\"`]|/\*)",
+    re.DOTALL,
+)
+"""What the ``$``-quoting pass looks at: quoted text and comments (kept), ``$`` names,
+placeholders, and quotes or comments that never close."""
 
 
 @dataclass(frozen=True)
@@ -106,50 +115,27 @@ def quote_dollar_identifiers(hogql: str) -> str:
         QueryError: The text has a ``{placeholder}`` or an unterminated quote or comment.
     """
     out: list[str] = []
-    i, n = 0, len(hogql)
-    while i < n:
-        ch = hogql[i]
-        if ch in "'\"`":
-            j = i + 1
-            while j < n:
-                if hogql[j] == "\\":
-                    j += 2
-                    continue
-                if hogql[j] == ch:
-                    if j + 1 < n and hogql[j + 1] == ch:
-                        j += 2
-                        continue
-                    break
-                j += 1
-            if j >= n:
-                kind = "string" if ch == "'" else "quoted identifier"
-                raise _error(f"Unterminated {kind} starting at position {i}", "close the quote")
-            out.append(hogql[i : j + 1])
-            i = j + 1
-        elif hogql.startswith("--", i):
-            j = hogql.find("\n", i)
-            j = n if j < 0 else j
-            out.append(hogql[i:j])
-            i = j
-        elif hogql.startswith("/*", i):
-            j = hogql.find("*/", i + 2)
-            if j < 0:
-                raise _error(f"Unterminated comment starting at position {i}", "close the comment")
-            out.append(hogql[i : j + 2])
-            i = j + 2
-        elif ch == "$":
-            match = _DOLLAR.match(hogql, i)
-            assert match is not None
-            out.append(f"`{match.group(0)}`")
-            i = match.end()
-        elif ch in "{}":
+    last = 0
+    for match in _LEXEME.finditer(hogql):
+        kind = match.lastgroup
+        if kind in ("quoted", "comment"):
+            continue
+        start = match.start()
+        out.append(hogql[last:start])
+        if kind == "dollar":
+            out.append(f"`{match.group()}`")
+        elif kind == "brace":
             raise _error(
-                f"Placeholders are not supported (found '{ch}' at position {i})",
+                f"Placeholders are not supported (found '{match.group()}' at position {start})",
                 "write the value into the query",
             )
+        elif match.group() == "/*":
+            raise _error(f"Unterminated comment starting at position {start}", "close the comment")
         else:
-            out.append(ch)
-            i += 1
+            what = "string" if match.group() == "'" else "quoted identifier"
+            raise _error(f"Unterminated {what} starting at position {start}", "close the quote")
+        last = match.end()
+    out.append(hogql[last:])
     return "".join(out)
 
 
@@ -731,6 +717,6 @@ def _translate(
         wrapper = exp.select("*").from_(tree.subquery("_hogql_union"))
         wrapper = wrapper.limit(effective + 1)
         tree = wrapper.offset(skip) if skip else wrapper
-    sql = tree.sql(dialect=DIALECT)
+    sql = tree.sql(dialect=DIALECT, copy=False)
     check_calls(_DIALECT.tokenize(sql), emitted=True)
     return Translation(hogql=hogql, clickhouse=sql, columns=names, limit=effective, offset=skip)
