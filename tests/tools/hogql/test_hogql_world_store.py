@@ -154,3 +154,10 @@ def test_two_first_users_build_a_world_once_and_both_use_it(tmp_path: Path) -> N
     third = subprocess.run(command, capture_output=True, env=env, timeout=240, check=True)
     assert json.loads(third.stdout)["reused"] is True
     assert snapshot(folder) == before
+
+
+def test_a_data_folder_that_cannot_be_written_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(ConfigError, match="cannot write worlds under"):
+        build_world(spec("nowhere"), home=blocker)

@@ -40,6 +40,7 @@ from .world_store import (
     manifest_json,
     read_manifest,
     remove_world,
+    unwritable_error,
     world_folder,
     worlds_root,
     write_atomically,
@@ -230,9 +231,11 @@ def _build_locked(
             return None
     try:
         manifest = _generate(engine, folder, spec, database, report)
-    except BaseException:
+    except BaseException as exc:
         remove_world(folder)
         lock.release()
+        if isinstance(exc, OSError):
+            raise unwritable_error(folder.parent, exc) from None
         raise
     lock.release()
     lock.shared()

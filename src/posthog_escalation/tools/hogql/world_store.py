@@ -110,9 +110,12 @@ class WorldLock:
 
     def __init__(self, home: Path, database: str) -> None:
         root = worlds_root(home)
-        root.mkdir(parents=True, exist_ok=True)
         self.path = root / f".{database}.lock"
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise unwritable_error(root, exc) from None
         self.mode: str | None = None
 
     def shared(self, *, wait: bool = True) -> bool:
@@ -204,6 +207,14 @@ def remove_world(folder: Path) -> None:
     """Delete a world folder's contents (the caller holds its lock exclusively)."""
     if folder.exists():
         shutil.rmtree(folder)
+
+
+def unwritable_error(root: Path, exc: OSError) -> ConfigError:
+    """The error for a worlds folder this process cannot write."""
+    return ConfigError(
+        f"cannot write worlds under {root}: {exc.strerror or exc}",
+        "check the data folder's permissions, or choose another with --data-dir",
+    )
 
 
 def in_use_error(database: str) -> ConfigError:
