@@ -21,17 +21,27 @@ import queue
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any
-
-from chdb.session import Session
+from typing import TYPE_CHECKING, Any
 
 from ...errors import BackendError, ConfigError, QueryError
+
+if TYPE_CHECKING:
+    from chdb.session import Session
 
 log = logging.getLogger(__name__)
 
 CONNECTION = ":memory:?custom_local_disks_base_directory=/"
 """Every session of the process opens this: the in-memory server, allowed to read world
 folders anywhere through per-world local disks. All sessions must use the same string."""
+
+
+def _session() -> Session:
+    """A new connection to the process's server (chDB is imported on first use: loading it
+    costs hundreds of MB and most commands never query)."""
+    from chdb.session import Session
+
+    return Session(CONNECTION)
+
 
 _CODE = re.compile(r"Code:\s*(\d+)\.\s*DB::Exception:\s*")
 _TAIL = re.compile(r"\s*\(([A-Z_]+)\)(?:\s*\(version [^)]*\))?\.?\s*$")
@@ -103,7 +113,7 @@ class ChEngine:
     def __init__(self, limits: EngineLimits | None = None) -> None:
         self.limits = limits or EngineLimits()
         try:
-            self._anchor = Session(CONNECTION)
+            self._anchor = _session()
             self._writer: Session | None = self._new_writer()
         except Exception as exc:  # chDB raises RuntimeError subclasses
             raise ConfigError(
@@ -116,7 +126,7 @@ class ChEngine:
 
     @staticmethod
     def _new_writer() -> Session:
-        writer = Session(CONNECTION)
+        writer = _session()
         writer.query("SET output_format_json_escape_forward_slashes = 0", "CSV")
         return writer
 
@@ -169,7 +179,7 @@ class ChEngine:
             return self._idle.get_nowait()
         except queue.Empty:
             pass
-        reader = Session(CONNECTION)
+        reader = _session()
         limits = self.limits
         for statement in (
             f"SET max_execution_time = {limits.max_execution_seconds:g}",
