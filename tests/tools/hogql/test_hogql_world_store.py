@@ -105,6 +105,8 @@ def test_force_is_refused_while_another_holder_has_the_world_open(tmp_path: Path
     assert other.shared(wait=False)
     with pytest.raises(ConfigError, match="open in another process"):
         build_world(spec("busy"), home=tmp_path, force=True)
+    counted = get_engine().rows(f"SELECT count() FROM `{info.database}`.events")[0][0]
+    assert counted == info.totals.events  # still attached and usable here
     other.release()
     rebuilt = build_world(spec("busy"), home=tmp_path, force=True)
     assert not rebuilt.reused

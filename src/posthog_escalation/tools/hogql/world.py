@@ -213,15 +213,15 @@ def _build_locked(
     report: Progress,
 ) -> WorldManifest | None:
     """Build the world under the exclusive lock; None when another process built it first."""
-    known = attachments.attached(database)
-    if known is not None and known[0] == folder:
-        attachments.detach(engine, database)
-    if lock.mode is not None:
-        lock.release()
     if force:
+        had_shared = lock.mode == "shared"
         if not lock.exclusive(wait=False):
+            if had_shared:  # a refused upgrade may have dropped the shared lock
+                lock.shared()
             raise in_use_error(database)
     else:
+        if lock.mode is not None:
+            lock.release()
         if not lock.exclusive(wait=False):
             report("waiting for another process to build", 0.0)
             lock.exclusive()
@@ -229,6 +229,9 @@ def _build_locked(
         if existing is not None and existing.digest == spec.digest():
             lock.release()
             return None
+    known = attachments.attached(database)
+    if known is not None and known[0] == folder:
+        attachments.detach(engine, database)
     try:
         manifest = _generate(engine, folder, spec, database, report)
     except BaseException as exc:
