@@ -11,9 +11,13 @@ What is translated (following PostHog's printer):
   ``today``, ``yesterday``) map to what PostHog maps them to; ``now()`` is the world's
   clock when the backend has one.
 - Tables are ``events``, ``persons``, ``groups``, ``sessions`` and
-  ``system.ingestion_warnings``, qualified with the world's database; anything else is an
+  ``system.ingestion_warnings``, qualified with the world's database, wherever a table can
+  stand (``FROM``, ``JOIN``, subqueries, CTEs, the name after ``IN``); anything else is an
   unknown table. Only one SELECT (or UNION/CTE of SELECTs) is accepted; table functions,
-  ``SETTINGS``, ``FORMAT``, placeholders and file-reading functions are refused.
+  ``SETTINGS``, ``FORMAT`` and placeholders are refused, and only the functions of
+  :mod:`.functions` may be called (checked on the query and on the SQL sent).
+- Brackets nest at most :data:`MAX_DEPTH` deep; anything nested too deeply to parse is
+  one clear error.
 - A query without LIMIT returns 100 rows, never more than 50,000; one extra row is
   fetched to know whether there are more (``hasMore``).
 """
