@@ -1,9 +1,10 @@
 """Fixtures for the embedded HogQL engine and seeded worlds (owned by the HogQL suite).
 
-chDB opens one data folder per process, so the whole test session shares one world home:
+Worlds take seconds to build, so the whole test session shares one world home:
 ``hogql_home`` (autouse, session-scoped) pins a temporary folder before any test runs, and
-every world of the session (the demo, small custom worlds) is a database in it. Code that
-calls ``open_backend(settings)`` with any ``data_dir`` lands in the pinned home too.
+every world of the session (the demo, small custom worlds) is built once in it. Code that
+calls ``open_backend(settings)`` with any ``data_dir`` lands in the pinned home too; tests
+that need a world elsewhere (another process, another folder) pass ``home`` explicitly.
 
 Fixtures:
     hogql_home: the pinned world home (a temporary folder).
@@ -101,7 +102,7 @@ def small_spec(**overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="session", autouse=True)
 def hogql_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The session's one world home; pinned so every chDB use lands in it."""
+    """The session's one world home; pinned so every world lookup lands in it."""
     home = tmp_path_factory.mktemp("hogql-home")
     pin_home(home)
     return home

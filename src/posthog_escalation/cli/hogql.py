@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..errors import InputError
 from ..tools.hogql import (
     HogQLBackend,
     HogQLResponse,
@@ -23,6 +24,7 @@ from ..tools.hogql import (
     packaged_world,
     world_home,
 )
+from ..tools.hogql.output import MAX_ROWS, BoundedAnswer, bound_answer, text_table
 from .common import console, err_console, state
 
 world_app = typer.Typer(
@@ -45,15 +47,11 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _print_response(response: HogQLResponse) -> None:
-    table = Table(show_lines=False, header_style="bold")
-    for name in response.columns:
-        table.add_column(name, overflow="fold")
-    for row in response.results:
-        table.add_row(*(_cell(v) for v in row))
-    console.print(table)
+def _print_response(answer: BoundedAnswer) -> None:
+    response = answer.response
+    typer.echo(text_table(response.columns, response.results))
     more = " (more available: add LIMIT/OFFSET)" if response.hasMore else ""
-    err_console.print(f"[dim]{len(response.results)} rows{more}[/]", highlight=False)
+    err_console.print(f"[dim]{len(response.results):,} rows{more}[/]", highlight=False)
 
 
 def hogql_command(
@@ -61,24 +59,43 @@ def hogql_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print PostHog's response JSON.")] = False,
     world: WorldOption = None,
     limit: Annotated[
-        int | None, typer.Option("--limit", help="Rows when the query has no LIMIT (max 50,000).")
+        int | None,
+        typer.Option(
+            "--limit", help=f"Rows when the query has no LIMIT (1 to {MAX_ROWS:,}; default 100)."
+        ),
     ] = None,
 ) -> None:
-    """Run a HogQL query on PostHog (when configured) or the embedded world."""
+    """Run a HogQL query on PostHog (when configured) or the embedded world.
+
+    At most 1,000 rows, 1,000 characters per cell and 1 MB in all are printed.
+    """
+    if limit is not None and not 1 <= limit <= MAX_ROWS:
+        raise InputError(
+            f"--limit {limit} is out of range: use 1 to {MAX_ROWS:,}",
+            "aggregate in HogQL (count(), GROUP BY), or page with LIMIT and OFFSET",
+        )
 
     async def run() -> tuple[HogQLResponse, str]:
-        backend = open_backend(state.settings, world=world)
+        backend: Any = open_backend(state.settings, world=world)
         try:
-            return await backend.query(query, limit=limit), backend.description
+            response = await backend.query(query, limit=limit, max_rows=MAX_ROWS)
+            return response, backend.description
         finally:
             await backend.aclose()
 
     response, where = anyio.run(run)
+    answer = bound_answer(response)
+    if response.hasMore and len(answer.response.results) >= MAX_ROWS:
+        answer.notes.insert(
+            0, f"output is capped at {MAX_ROWS:,} rows: aggregate, or page with LIMIT/OFFSET"
+        )
     if as_json:
-        console.print_json(response.model_dump_json())
-        return
-    err_console.print(f"[dim]{where}[/]", highlight=False)
-    _print_response(response)
+        typer.echo(answer.response.model_dump_json(indent=2))
+    else:
+        err_console.print(f"[dim]{where}[/]", highlight=False, markup=True)
+        _print_response(answer)
+    for note in answer.notes:
+        err_console.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
 @world_app.command("build")

@@ -11,6 +11,7 @@ import yaml
 from fixtures_hogql import small_spec
 from posthog_escalation.cli import main
 from posthog_escalation.tools.hogql import LocalHogQL
+from posthog_escalation.tools.hogql.world_store import WorldLock
 
 SIGNATURE = "event = '$exception' AND properties.$exception_message ILIKE '%adoptedStyleSheets%'"
 
@@ -96,3 +97,87 @@ def test_impact_prints_the_affected_organizations(capsys: pytest.CaptureFixture[
     assert "Northwind" in out
     assert "starts in web 1.201.0" in out
     assert "growing" in out
+
+
+# -- bounded output and bad input ----------------------------------------------------------
+
+
+def test_hogql_output_is_capped_with_a_clear_message(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["hogql", "SELECT * FROM events LIMIT 10000000"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert len(lines) == 2 + 1000
+    assert "output is capped at 1,000 rows" in captured.err
+    assert len(captured.out.encode()) < 2_000_000
+
+
+def test_hogql_json_output_is_capped_too(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["hogql", "SELECT uuid FROM events LIMIT 5000", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert len(payload["results"]) == 1000
+    assert payload["hasMore"] is True
+
+
+def test_hogql_cells_are_cut_at_the_cell_cap(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["hogql", "SELECT repeat('x', 5000) AS long", "--json"]) == 0
+    captured = capsys.readouterr()
+    (cell,) = json.loads(captured.out)["results"][0]
+    assert len(cell) == 1000 and cell.endswith("[cut]")
+    assert "1 cell(s) longer than 1,000 characters were cut" in captured.err
+
+
+@pytest.mark.parametrize("limit", ["-5", "0", "1001"])
+def test_hogql_limit_out_of_range_is_one_line_with_exit_code_2(
+    capsys: pytest.CaptureFixture[str], limit: str
+) -> None:
+    assert main(["hogql", "SELECT 1", "--limit", limit]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: --limit {limit} is out of range: use 1 to 1,000")
+    assert len(err.splitlines()) == 1
+
+
+def test_hogql_deep_nesting_is_one_line_with_exit_code_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["hogql", "SELECT " + "(" * 3000 + "1" + ")" * 3000]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: The query nests brackets 3000 deep")
+    assert len(err.splitlines()) == 1
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("SELECT count() FROM events WHERE 0 IN system.one", 'Unknown table "system.one"'),
+        ("SELECT count() FROM events WHERE 0 IN nosuchdb.x", 'Unknown table "nosuchdb.x"'),
+        ("SELECT getServerSetting('path')", "Function 'getServerSetting' is not allowed"),
+        ("SELECT fullHostName()", "Function 'fullHostName' is not allowed"),
+    ],
+)
+def test_hogql_refuses_reads_outside_its_tables(
+    capsys: pytest.CaptureFixture[str], hogql_home: Path, query: str, message: str
+) -> None:
+    assert main(["hogql", query]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert str(hogql_home) not in captured.out + captured.err
+
+
+def test_world_build_force_refuses_a_world_another_process_has_open(
+    tmp_path: Path, hogql_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "cli-busy.yaml"
+    spec.write_text(yaml.safe_dump(small_spec(name="cli-busy")), encoding="utf-8")
+    assert main(["world", "build", str(spec), "--json"]) == 0
+    database = json.loads(capsys.readouterr().out)["database"]
+    other = WorldLock(hogql_home, database)
+    assert other.shared(wait=False)
+    try:
+        assert main(["world", "build", str(spec), "--force"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert f"world {database} is open in another process" in err
+        assert len(err.splitlines()) == 1
+    finally:
+        other.release()
+    assert main(["world", "truth", str(spec), "--json"]) == 0

@@ -83,6 +83,52 @@ async def test_non_string_property_values_come_back_as_their_json_text(
     assert org in {o[0] for o in raw(demo_world, "SELECT `key` FROM {db}.groups")}
 
 
+PREVIOUS_READ = (
+    "replaceRegexpAll(nullIf(nullIf(JSONExtractRaw(properties, 'k'), ''), 'null'), '^\"|\"$', '')"
+)
+"""How properties were read before JSONExtract(..., 'Nullable(String)'): the reference."""
+JSON_DOCS = {
+    '{"k":"abc"}': "abc",
+    '{"k":""}': "",
+    '{"k":null}': None,
+    "{}": None,
+    '{"k":42}': "42",
+    '{"k":-1.5e3}': "-1500",
+    '{"k":true}': "true",
+    '{"k":false}': "false",
+    '{"k":{"a":[1,"x"]}}': '{"a":[1,"x"]}',
+    '{"k":[1,2]}': "[1,2]",
+    '{"k":"null"}': "null",
+    '{"k": "spaced" }': "spaced",
+    '{"k":"caf\\u00e9"}': "café",
+    "not json": None,
+    "": None,
+}
+
+
+def _docs_sql() -> str:
+    docs = ", ".join("'" + d.replace("\\", "\\\\").replace("'", "\\'") + "'" for d in JSON_DOCS)
+    return f"(SELECT arrayJoin([{docs}]) AS properties)"
+
+
+async def test_property_reads_give_every_json_type_what_they_gave_before(
+    demo_world: LocalHogQL,
+) -> None:
+    """Strings, numbers, booleans, objects, arrays, JSON null and missing keys read the same
+    as with the previous JSONExtractRaw + regex expression."""
+    ours = await demo_world.query(f"SELECT properties.k FROM {_docs_sql()}")
+    before = demo_world.engine.rows(f"SELECT {PREVIOUS_READ} FROM {_docs_sql()}")
+    assert [row[0] for row in ours.results] == [row[0] for row in before]
+    assert [row[0] for row in ours.results] == list(JSON_DOCS.values())
+
+
+async def test_escapes_in_string_properties_are_decoded(demo_world: LocalHogQL) -> None:
+    response = await demo_world.query(
+        'SELECT properties.k FROM (SELECT \'{"k":"say \\\\"hi\\\\""}\' AS properties)'
+    )
+    assert response.results == [['say "hi"']]
+
+
 async def test_person_properties_are_read_from_the_event(demo_world: LocalHogQL) -> None:
     response = await demo_world.query(
         "SELECT distinct_id, person.properties.email FROM events "
@@ -204,6 +250,13 @@ def test_engine_readers_are_read_only_even_for_raw_sql(demo_world: LocalHogQL, s
         "SELECT 1 SETTINGS readonly = 0",
         "SELECT 1; DROP TABLE events",
         "SET readonly = 0",
+        "SELECT count() FROM events WHERE 0 IN system.one",
+        "SELECT count() FROM events WHERE 0 IN (system.one)",
+        "SELECT count() FROM events WHERE 0 IN nosuchdb.x",
+        "SELECT fullHostName(), user(), current_user(), currentDatabase()",
+        "SELECT initial_query_id(), currentQueryID()",
+        "SELECT getServerSetting('path')",
+        "SELECT current_user",
     ],
 )
 async def test_hogql_writes_table_functions_system_tables_settings_and_multi_statements_fail(
@@ -211,6 +264,26 @@ async def test_hogql_writes_table_functions_system_tables_settings_and_multi_sta
 ) -> None:
     with pytest.raises(QueryError):
         await demo_world.query(hogql)
+
+
+@pytest.mark.parametrize(
+    "hogql",
+    [
+        "SELECT getServerSetting('path')",
+        "SELECT count() FROM events WHERE 0 IN system.one",
+        "SELECT count() FROM events WHERE 0 IN nosuchdb.x",
+        "SELECT currentDatabase()",
+    ],
+)
+async def test_refusals_reveal_neither_the_data_folder_nor_the_database(
+    demo_world: LocalHogQL, hogql_home, hogql: str
+) -> None:
+    with pytest.raises(QueryError) as caught:
+        await demo_world.query(hogql)
+    line = caught.value.one_line()
+    assert str(hogql_home) not in line
+    assert demo_world.world.database not in line
+    assert "does not exist" not in line
 
 
 def test_a_failed_query_does_not_leak_into_the_next_answer(demo_world: LocalHogQL) -> None:

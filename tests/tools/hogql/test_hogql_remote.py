@@ -148,6 +148,19 @@ async def test_limit_is_appended_only_when_the_query_has_none() -> None:
     ]
 
 
+async def test_max_rows_caps_the_answer_even_against_the_querys_own_limit() -> None:
+    body = {**OK_BODY, "results": [["e", n] for n in range(5)], "hasMore": False}
+    handler, seen = sequence(httpx2.Response(200, json=body))
+    remote = backend(handler)
+    capped = await remote.query("SELECT event, n FROM events LIMIT 5", max_rows=2)
+    unlimited = await remote.query("SELECT event FROM events", max_rows=3)
+    assert capped.results == [["e", 0], ["e", 1]]
+    assert capped.hasMore and capped.limit == 2
+    sent = [json.loads(r.content)["query"]["query"] for r in seen]
+    assert sent == ["SELECT event, n FROM events LIMIT 5", "SELECT event FROM events\nLIMIT 3"]
+    assert len(unlimited.results) == 3
+
+
 def test_with_limit_leaves_queries_it_cannot_parse_alone() -> None:
     odd = "SELECT event FROM events LIMIT 1 BY event LIMIT 5"
     assert with_limit(odd, 10, 0) == odd

@@ -8,6 +8,7 @@ import pytest
 
 from posthog_escalation.errors import QueryError
 from posthog_escalation.tools.hogql import translate, validate_expression
+from posthog_escalation.tools.hogql.functions import allowed_functions
 from posthog_escalation.tools.hogql.translate import has_limit, quote_dollar_identifiers
 
 DB = "w_test"
@@ -54,25 +55,23 @@ def test_tables_of_other_databases_are_unknown(name: str) -> None:
         sql(f"SELECT * FROM {name}")
 
 
-def test_properties_read_json_text_with_posthog_null_rules() -> None:
+def test_properties_are_read_with_one_json_extraction() -> None:
     out = sql("SELECT properties.plan FROM persons")
-    assert (
-        "replaceRegexpAll(nullIf(nullIf(JSONExtractRaw(properties, 'plan'), ''), 'null'), "
-        "'^\"|\"$', '')" in out
-    )
+    assert "JSONExtract(properties, 'plan', 'Nullable(String)')" in out
+    assert "replaceRegexpAll" not in out and "JSONExtractRaw" not in out
 
 
 def test_nested_and_indexed_property_paths_become_json_paths() -> None:
     out = sql("SELECT e.properties.$exception_list.1.type, properties.a.b FROM events e")
-    assert "JSONExtractRaw(e.properties, '$exception_list', 1, 'type')" in out
-    assert "JSONExtractRaw(properties, 'a', 'b')" in out
+    assert "JSONExtract(e.properties, '$exception_list', 1, 'type', 'Nullable(String)')" in out
+    assert "JSONExtract(properties, 'a', 'b', 'Nullable(String)')" in out
 
 
 def test_hot_event_properties_read_their_materialized_column() -> None:
     out = sql("SELECT properties.$browser FROM events")
     assert 'events."mat_$browser"' not in out
     assert '"mat_$browser"' in out
-    assert "JSONExtractRaw" not in out
+    assert "JSONExtract" not in out
 
 
 def test_materialized_columns_are_used_only_for_the_events_table() -> None:
@@ -81,13 +80,13 @@ def test_materialized_columns_are_used_only_for_the_events_table() -> None:
         "JOIN groups g ON g.key = e.$group_0"
     )
     assert 'e."mat_$browser"' in joined
-    assert "JSONExtractRaw(g.properties, '$browser')" in joined
+    assert "JSONExtract(g.properties, '$browser', 'Nullable(String)')" in joined
 
 
 def test_person_properties_read_the_persons_on_events_column() -> None:
     out = sql("SELECT person.properties.email, e.person.properties.name FROM events e")
-    assert "JSONExtractRaw(person_properties, 'email')" in out
-    assert "JSONExtractRaw(e.person_properties, 'name')" in out
+    assert "JSONExtract(person_properties, 'email', 'Nullable(String)')" in out
+    assert "JSONExtract(e.person_properties, 'name', 'Nullable(String)')" in out
 
 
 def test_comparisons_with_properties_are_null_safe() -> None:
@@ -231,3 +230,151 @@ def test_validate_expression_accepts_one_condition() -> None:
 def test_validate_expression_refuses_anything_but_one_condition(expression: str) -> None:
     with pytest.raises(QueryError):
         validate_expression(expression)
+
+
+# -- HogQL stays inside its tables -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "hogql",
+    [
+        "SELECT count() FROM events WHERE 0 IN system.one",
+        "SELECT count() FROM events WHERE 0 IN (system.one)",
+        "SELECT count() FROM events WHERE 0 IN ((system.one))",
+        "SELECT count() FROM events WHERE 0 GLOBAL NOT IN system.one",
+        "SELECT count() FROM events WHERE 0 IN `system.one`",
+        "SELECT count() FROM events WHERE event IN (SELECT name FROM system.tables)",
+        "SELECT count() FROM events e JOIN system.one o ON 1 = 1",
+        "WITH x AS (SELECT dummy FROM system.one) SELECT count() FROM x",
+        "SELECT count() FROM (SELECT * FROM (SELECT dummy FROM system.one))",
+        "SELECT count() FROM events ARRAY JOIN [1] AS a WHERE a IN system.one",
+    ],
+)
+def test_every_table_reference_is_checked_wherever_it_stands(hogql: str) -> None:
+    with pytest.raises(QueryError, match=r'Unknown table "system\.(one|tables)"'):
+        translate(hogql, database=DB)
+
+
+def test_an_unknown_database_gets_the_same_answer_as_a_real_one() -> None:
+    with pytest.raises(QueryError) as real:
+        translate("SELECT count() FROM events WHERE 0 IN system.one", database=DB)
+    with pytest.raises(QueryError) as unknown:
+        translate("SELECT count() FROM events WHERE 0 IN nosuchdb.x", database=DB)
+    assert real.value.message == 'Unknown table "system.one".'
+    assert unknown.value.message == 'Unknown table "nosuchdb.x".'
+    assert real.value.hint == unknown.value.hint
+
+
+def test_in_may_name_a_hogql_table_a_cte_or_a_column() -> None:
+    warnings = sql("SELECT count() FROM events WHERE 'x' IN system.ingestion_warnings")
+    assert f"IN {DB}.ingestion_warnings" in warnings
+    cte = sql("WITH t AS (SELECT event FROM events) SELECT 1 FROM events WHERE event IN t")
+    assert "event IN t" in cte
+    assert "1 IN arr" in sql("SELECT 1 IN arr FROM (SELECT [1] AS arr)")
+
+
+@pytest.mark.parametrize(
+    ("hogql", "name"),
+    [
+        ("SELECT fullHostName()", "fullHostName"),
+        ("SELECT hostName()", "hostName"),
+        ("SELECT user()", "user"),
+        ("SELECT current_user()", "current_user"),
+        ("SELECT current_user", "CURRENT_USER"),
+        ("SELECT currentUser()", "currentUser"),
+        ("SELECT currentDatabase()", "currentDatabase"),
+        ("SELECT initial_query_id()", "initial_query_id"),
+        ("SELECT currentQueryID()", "currentQueryID"),
+        ("SELECT queryID()", "queryID"),
+        ("SELECT getServerSetting('path')", "getServerSetting"),
+        ("SELECT getSetting('max_threads')", "getSetting"),
+        ("SELECT version()", "version"),
+        ("SELECT uptime()", "uptime"),
+        ("SELECT `user`()", "user"),
+        ("SELECT count() FROM events WHERE event = toString(serverUUID())", "serverUUID"),
+        ("SELECT dictGet('d', 'a', 1)", "dictGet"),
+        ("SELECT joinGet('system.one', 'dummy', 0)", "joinGet"),
+        ("SELECT file('/etc/hostname')", "file"),
+        ("SELECT sleep(3)", "sleep"),
+        ("SELECT throwIf(1)", "throwIf"),
+    ],
+)
+def test_functions_outside_the_allow_list_are_refused_by_name(hogql: str, name: str) -> None:
+    with pytest.raises(QueryError) as caught:
+        translate(hogql, database=DB)
+    assert caught.value.message == f"Function '{name}' is not allowed in HogQL"
+
+
+def test_validate_expression_applies_the_same_allow_lists() -> None:
+    with pytest.raises(QueryError, match="Function 'currentDatabase' is not allowed"):
+        validate_expression("event = currentDatabase()")
+    with pytest.raises(QueryError, match='Unknown table "system.one"'):
+        validate_expression("0 IN system.one")
+
+
+def test_a_misspelt_function_gets_a_suggestion() -> None:
+    with pytest.raises(QueryError) as caught:
+        translate("SELECT coutn() FROM events", database=DB)
+    assert caught.value.hint == "did you mean count()?"
+
+
+def test_every_allowed_function_survives_translation() -> None:
+    """Each allowed function, called with any number of arguments that parses, is refused
+    neither by the call check on the query nor by the one on the generated ClickHouse SQL
+    (which sees the names the SQL generator writes, such as LTRIM for trimLeft)."""
+    refused, translated = [], set()
+    for name in allowed_functions():
+        for args in ("", "x", "x, y", "x, y, z", "x, y, z, w", "x, y, z, w, v, u"):
+            try:
+                translate(f"SELECT {name}({args}) FROM events", database=DB)
+                translated.add(name)
+            except QueryError as exc:
+                if "is not allowed" in exc.message:
+                    refused.append((name, args, exc.message))
+    assert refused == []
+    assert set(allowed_functions()) - translated <= {"cast"}
+
+
+@pytest.mark.parametrize(
+    "hogql",
+    [
+        "SELECT uniqExactIf(person_id, event = 'x'), countDistinctIf(x, y) FROM events",
+        "SELECT quantile(0.5)(toFloat(properties.n)), arrayMap(x -> x + 1, [1, 2]) FROM events",
+        "SELECT CAST(event AS Nullable(String)), event::LowCardinality(String) FROM events",
+        "SELECT if(event = 'a', 1, 0), multiIf(1, 2, 3), dateDiff('day', timestamp, now())",
+        "SELECT row_number() OVER (PARTITION BY event ORDER BY timestamp) FROM events",
+        "SELECT count() FROM events WHERE match(properties.$current_url, '^https')",
+    ],
+)
+def test_ordinary_hogql_calls_are_allowed(hogql: str) -> None:
+    assert translate(hogql, database=DB).clickhouse
+
+
+# -- parsing limits ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("hogql", "message"),
+    [
+        ("SELECT " + "(" * 3000 + "1" + ")" * 3000, "nests brackets 3000 deep"),
+        ("SELECT " + "[" * 3000 + "1" + "]" * 3000, "nests brackets 3000 deep"),
+        ("SELECT " + "abs(" * 3000 + "1" + ")" * 3000, "nests brackets 3000 deep"),
+        ("SELECT " + "NOT " * 3000 + "1", "nested too deeply"),
+        ("SELECT " + "CASE WHEN 1 THEN " * 1000 + "1" + " END" * 1000, "nested too deeply"),
+        ("SELECT properties." + ".".join(["a"] * 3000) + " FROM events", "nested too deeply"),
+    ],
+)
+def test_deep_nesting_is_one_clear_error_not_a_recursion_error(hogql: str, message: str) -> None:
+    with pytest.raises(QueryError) as caught:
+        translate(hogql, database=DB)
+    assert message in caught.value.message
+    assert "\n" not in caught.value.one_line()
+
+
+def test_nesting_up_to_the_limit_is_fine() -> None:
+    assert translate("SELECT " + "(" * 100 + "1" + ")" * 100, database=DB).clickhouse
+
+
+def test_deep_nesting_in_an_expression_is_one_clear_error() -> None:
+    with pytest.raises(QueryError, match="nests brackets 3000 deep"):
+        validate_expression("(" * 3000 + "1" + ")" * 3000)

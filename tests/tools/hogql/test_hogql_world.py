@@ -223,7 +223,7 @@ def test_same_spec_and_seed_give_identical_worlds_and_ground_truth(hogql_home: P
     a = build_world(spec, home=hogql_home, database="w_twin_a")
     b = build_world(spec, home=hogql_home, database="w_twin_b")
     assert a.ground_truth_path.read_bytes() == b.ground_truth_path.read_bytes()
-    engine = get_engine(hogql_home)
+    engine = get_engine()
     fingerprint = (
         "SELECT count(), sum(cityHash64(uuid, event, properties, timestamp, distinct_id, "
         "person_id, person_properties, `$session_id`, `$group_0`)) FROM `{db}`.events"
@@ -250,17 +250,17 @@ def test_building_again_reuses_the_world(hogql_home: Path, kinds: LocalHogQL) ->
     assert again.totals == kinds.world.totals
 
 
-def test_a_changed_spec_gets_a_new_database_and_the_old_one_is_dropped(hogql_home: Path) -> None:
+def test_a_changed_spec_gets_a_new_world_and_the_old_one_is_deleted(hogql_home: Path) -> None:
     first = build_world(parse_world_spec(small_spec(name="changing"), source="t"), home=hogql_home)
     second = build_world(
         parse_world_spec(small_spec(name="changing", days=5), source="t"), home=hogql_home
     )
-    databases = {
-        name for (name,) in get_engine(hogql_home).rows("SELECT name FROM system.databases")
-    }
+    databases = {name for (name,) in get_engine().rows("SELECT name FROM system.databases")}
     assert first.database != second.database
     assert second.database in databases
     assert first.database not in databases
+    assert not first.ground_truth_path.parent.exists()
+    assert second.ground_truth_path.is_file()
 
 
 def test_progress_reports_steps_up_to_done(hogql_home: Path) -> None:

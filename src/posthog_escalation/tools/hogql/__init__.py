@@ -9,7 +9,7 @@ Typical use::
 """
 
 from .backend import HogQLBackend, open_backend
-from .engine import EngineLimits, get_engine, pin_home, pinned_home, world_home
+from .engine import EngineLimits, get_engine
 from .impact import (
     customer_impact,
     customer_queries,
@@ -42,6 +42,7 @@ from .remote import HogQLError, RemotePostHog
 from .spec import StatusIncident, WorldSpec, load_world_spec, parse_world_spec, resolve_time
 from .translate import Translation, translate, validate_expression
 from .world import build_world, database_name, load_ground_truth, packaged_world
+from .world_store import pin_home, pinned_home, world_folder, world_home
 
 __all__ = [
     "CustomerImpact",
@@ -88,5 +89,6 @@ __all__ = [
     "translate",
     "trend_phrase",
     "validate_expression",
+    "world_folder",
     "world_home",
 ]

@@ -8,11 +8,11 @@ from typing import Protocol, runtime_checkable
 
 from ...config import Settings
 from ...errors import ConfigError
-from .engine import world_home
 from .local import LocalHogQL
 from .models import HogQLResponse
 from .remote import RemotePostHog
 from .world import Progress, packaged_world
+from .world_store import world_home
 
 
 @runtime_checkable
@@ -41,6 +41,8 @@ class HogQLBackend(Protocol):
 
         ``limit``/``offset`` apply when the query has no LIMIT of its own (default 100
         rows, at most 50,000). Raises ``QueryError`` for HogQL the caller can fix.
+        :class:`LocalHogQL` and :class:`RemotePostHog` also take ``max_rows``, a cap
+        that holds even against the query's own LIMIT.
         """
         ...
 
@@ -61,8 +63,7 @@ def open_backend(
     it is built under ``settings.data_dir`` on first use and reopened afterwards.
 
     Raises:
-        ConfigError: Remote was requested without a project id or key, or the process
-            already uses another chDB data folder.
+        ConfigError: Remote was requested without a project id or key.
         InputError: The world spec is invalid.
     """
     if settings.uses_remote_posthog and world is None:

@@ -1,9 +1,9 @@
-"""The process-wide chDB engine: one data folder per process, a writer and read-only readers.
+"""The process's private chDB engine: an in-memory ClickHouse, a writer and read-only readers.
 
-chDB embeds one ClickHouse server per process, and that server can open only one data
-folder. This module owns it: :func:`get_engine` opens the folder on first use and refuses
-(with :class:`~posthog_escalation.errors.ConfigError`) to open a second one. Every world
-lives in that folder as its own database.
+chDB embeds one ClickHouse server per process. This module starts it in memory (its own
+temporary folder, removed at exit), so no two processes ever share a chDB folder and any
+number of processes can work on one data folder at once. Worlds are not stored here: they
+are immutable folders that each process attaches read-only (see :mod:`.world_store`).
 
 Queries from users go through :meth:`ChEngine.read`, which takes a reader connection from
 a small pool. Each reader was configured with a time limit, result-size limits and then
@@ -21,17 +21,27 @@ import queue
 import re
 import threading
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
-from chdb.session import Session
+from typing import TYPE_CHECKING, Any
 
 from ...errors import BackendError, ConfigError, QueryError
 
+if TYPE_CHECKING:
+    from chdb.session import Session
+
 log = logging.getLogger(__name__)
 
-CHDB_FOLDER = "chdb"
-"""Name of the chDB data folder inside a world home."""
+CONNECTION = ":memory:?custom_local_disks_base_directory=/"
+"""Every session of the process opens this: the in-memory server, allowed to read world
+folders anywhere through per-world local disks. All sessions must use the same string."""
+
+
+def _session() -> Session:
+    """A new connection to the process's server (chDB is imported on first use: loading it
+    costs hundreds of MB and most commands never query)."""
+    from chdb.session import Session
+
+    return Session(CONNECTION)
+
 
 _CODE = re.compile(r"Code:\s*(\d+)\.\s*DB::Exception:\s*")
 _TAIL = re.compile(r"\s*\(([A-Z_]+)\)(?:\s*\(version [^)]*\))?\.?\s*$")
@@ -93,30 +103,34 @@ def _decode(result: Any) -> EngineResult:
 
 
 class ChEngine:
-    """One chDB data folder, a writer connection and a pool of read-only readers.
+    """The process's chDB server: a writer connection and a pool of read-only readers.
 
-    Thread-safe: builds serialize on the writer; reads run in parallel, one per reader.
+    Thread-safe: writes serialize on the writer; reads run in parallel, one per reader. An
+    anchor connection stays open for the life of the engine, because the in-memory server
+    (and every world attached to it) goes away when its last connection closes.
     """
 
-    def __init__(self, home: Path, limits: EngineLimits | None = None) -> None:
-        self.home = home
-        self.folder = home / CHDB_FOLDER
+    def __init__(self, limits: EngineLimits | None = None) -> None:
         self.limits = limits or EngineLimits()
-        self.folder.mkdir(parents=True, exist_ok=True)
         try:
-            self._writer: Session | None = Session(str(self.folder))
-            self._writer.query("SET output_format_json_escape_forward_slashes = 0", "CSV")
+            self._anchor = _session()
+            self._writer: Session | None = self._new_writer()
         except Exception as exc:  # chDB raises RuntimeError subclasses
             raise ConfigError(
-                f"cannot open the chDB data folder {self.folder}: {parse_failure(exc).message}",
-                "is another process using it? use a separate data folder "
-                "(--data-dir / POSTHOG_ESCALATION_DATA_DIR)",
+                f"cannot start the embedded ClickHouse (chDB): {parse_failure(exc).message}",
+                "reinstall chdb, or use PostHog's API (POSTHOG_API_KEY and POSTHOG_PROJECT_ID)",
             ) from None
         self._write_lock = threading.Lock()
         self._idle: queue.SimpleQueue[Session] = queue.SimpleQueue()
         self._slots = threading.BoundedSemaphore(self.limits.readers)
 
-    # -- writing (world builds) -------------------------------------------------------
+    @staticmethod
+    def _new_writer() -> Session:
+        writer = _session()
+        writer.query("SET output_format_json_escape_forward_slashes = 0", "CSV")
+        return writer
+
+    # -- writing (world builds and attachments) -----------------------------------------
 
     def execute(self, sql: str) -> None:
         """Run a statement on the writer connection (DDL, INSERT ... SELECT)."""
@@ -129,8 +143,7 @@ class ChEngine:
     def _write(self, sql: str, *, fmt: str) -> Any:
         with self._write_lock:
             if self._writer is None:
-                self._writer = Session(str(self.folder))
-                self._writer.query("SET output_format_json_escape_forward_slashes = 0", "CSV")
+                self._writer = self._new_writer()
             try:
                 return self._writer.query(sql, fmt)
             except Exception as exc:
@@ -138,9 +151,9 @@ class ChEngine:
                 self._writer = None
                 failure = parse_failure(exc)
                 raise BackendError(
-                    f"chDB failed while building: {failure.message}",
-                    "this is a bug in the world generator or a broken data folder; "
-                    "rebuild with --force or delete the data folder",
+                    f"chDB failed while building or opening a world: {failure.message}",
+                    "this is a bug in the world generator or a damaged world folder; "
+                    "rebuild it with `posthog-escalation world build --force`",
                 ) from None
 
     # -- reading (user queries) -------------------------------------------------------
@@ -166,7 +179,7 @@ class ChEngine:
             return self._idle.get_nowait()
         except queue.Empty:
             pass
-        reader = Session(str(self.folder))
+        reader = _session()
         limits = self.limits
         for statement in (
             f"SET max_execution_time = {limits.max_execution_seconds:g}",
@@ -186,7 +199,7 @@ class ChEngine:
         return reader
 
     def close(self) -> None:
-        """Close every connection (the engine must not be used afterwards)."""
+        """Close the writer and the idle readers (the anchor keeps the server up)."""
         with self._write_lock:
             if self._writer is not None:
                 self._writer.cleanup()
@@ -221,60 +234,21 @@ def _query_error(failure: ClickHouseFailure, limits: EngineLimits) -> QueryError
 
 _process_lock = threading.Lock()
 _engine: ChEngine | None = None
-_pinned: Path | None = None
 
 
-def pin_home(home: Path) -> None:
-    """Make ``home`` this process's world home, whatever data folder callers ask for.
-
-    The test session pins a temporary folder so that every suite shares one chDB folder.
+def get_engine() -> ChEngine:
+    """The process's engine, started on first use.
 
     Raises:
-        ConfigError: An engine is already open on another folder.
-    """
-    global _pinned
-    home = Path(home).resolve()
-    with _process_lock:
-        if _engine is not None and _engine.home != home:
-            raise _second_folder_error(_engine.home, home)
-        _pinned = home
-
-
-def pinned_home() -> Path | None:
-    """The pinned world home, if any."""
-    return _pinned
-
-
-def world_home(data_dir: Path) -> Path:
-    """Where worlds live for this data folder: the pinned home if there is one."""
-    return _pinned or Path(data_dir).resolve()
-
-
-def get_engine(home: Path, limits: EngineLimits | None = None) -> ChEngine:
-    """The process's engine, opening ``home``'s chDB folder on first use.
-
-    Raises:
-        ConfigError: The process already opened another folder (chDB allows only one).
+        ConfigError: chDB could not start.
     """
     global _engine
-    home = Path(home).resolve()
     with _process_lock:
         if _engine is None:
-            _engine = ChEngine(home, limits)
-        elif _engine.home != home:
-            raise _second_folder_error(_engine.home, home)
+            _engine = ChEngine()
         return _engine
 
 
 def current_engine() -> ChEngine | None:
-    """The open engine, if one was opened in this process."""
+    """The engine, if one was started in this process."""
     return _engine
-
-
-def _second_folder_error(open_home: Path, asked: Path) -> ConfigError:
-    return ConfigError(
-        f"chDB can open only one data folder per process: {open_home / CHDB_FOLDER} is open, "
-        f"{asked / CHDB_FOLDER} was asked for",
-        "use one data folder per process (--data-dir / POSTHOG_ESCALATION_DATA_DIR), "
-        "or run the second world in another process",
-    )

@@ -39,11 +39,12 @@ class LocalHogQL:
         force: bool = False,
         progress: Progress | None = None,
     ) -> LocalHogQL:
-        """Open a world under ``home``, building it first if it is not there yet."""
+        """Open a world under ``home`` in this process, building it first if it is not
+        there yet (other processes may have it open at the same time)."""
         if not isinstance(spec, WorldSpec):
             spec = load_world_spec(spec)
         info = build_world(spec, home=home, force=force, progress=progress)
-        return cls(get_engine(home), info, spec)
+        return cls(get_engine(), info, spec)
 
     @property
     def description(self) -> str:
@@ -70,23 +71,44 @@ class LocalHogQL:
         return load_ground_truth(self.world)
 
     async def query(
-        self, hogql: str, *, limit: int | None = None, offset: int = 0
+        self,
+        hogql: str,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        max_rows: int | None = None,
     ) -> HogQLResponse:
         """Run HogQL in a worker thread; see :meth:`query_sync`."""
-        return await anyio.to_thread.run_sync(self._run, hogql, limit, offset)
+        return await anyio.to_thread.run_sync(self._run, hogql, limit, offset, max_rows)
 
-    def _run(self, hogql: str, limit: int | None, offset: int) -> HogQLResponse:
-        return self.query_sync(hogql, limit=limit, offset=offset)
+    def _run(
+        self, hogql: str, limit: int | None, offset: int, max_rows: int | None
+    ) -> HogQLResponse:
+        return self.query_sync(hogql, limit=limit, offset=offset, max_rows=max_rows)
 
-    def query_sync(self, hogql: str, *, limit: int | None = None, offset: int = 0) -> HogQLResponse:
+    def query_sync(
+        self,
+        hogql: str,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        max_rows: int | None = None,
+    ) -> HogQLResponse:
         """Translate and run HogQL, answering in PostHog's response shape.
+
+        ``max_rows`` caps the rows even when the query has its own LIMIT.
 
         Raises:
             QueryError: The query is invalid, forbidden, or ClickHouse rejected it.
         """
         started = time.perf_counter()
         translation = translate(
-            hogql, database=self.world.database, limit=limit, offset=offset, now=self.world.now
+            hogql,
+            database=self.world.database,
+            limit=limit,
+            offset=offset,
+            now=self.world.now,
+            max_rows=max_rows,
         )
         translated = time.perf_counter()
         try:
@@ -117,4 +139,4 @@ class LocalHogQL:
         )
 
     async def aclose(self) -> None:
-        """Nothing to release: the engine is shared by the whole process."""
+        """Nothing to release: the world stays attached for the life of the process."""

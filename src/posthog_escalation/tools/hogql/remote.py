@@ -94,6 +94,14 @@ def with_limit(hogql: str, limit: int | None, offset: int) -> str:
     return text + (f" OFFSET {offset}" if offset else "")
 
 
+def _cut(response: HogQLResponse, max_rows: int | None) -> HogQLResponse:
+    if max_rows is None or len(response.results) <= max_rows:
+        return response
+    return response.model_copy(
+        update={"results": response.results[:max_rows], "hasMore": True, "limit": max_rows}
+    )
+
+
 class RemotePostHog:
     """HogQL through PostHog's query API (see :class:`~.backend.HogQLBackend`).
 
@@ -192,11 +200,17 @@ class RemotePostHog:
         return self._client
 
     async def query(
-        self, hogql: str, *, limit: int | None = None, offset: int = 0
+        self,
+        hogql: str,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        max_rows: int | None = None,
     ) -> HogQLResponse:
         """Run HogQL on PostHog and return its response.
 
-        ``limit``/``offset`` apply when the query has no LIMIT of its own.
+        ``limit``/``offset`` apply when the query has no LIMIT of its own; ``max_rows``
+        cuts the answer (``hasMore`` set) whatever the query's LIMIT.
 
         Raises:
             QueryError: PostHog rejected the HogQL (:class:`HogQLError`).
@@ -205,6 +219,8 @@ class RemotePostHog:
             RateLimitedError: Still throttled after the retries.
             UnavailableError: Server errors, timeouts or no connection after the retries.
         """
+        if max_rows is not None:
+            limit = min(limit if limit is not None else DEFAULT_LIMIT, max_rows)
         payload = {
             "query": {"kind": "HogQLQuery", "query": with_limit(hogql, limit, offset)},
             "refresh": "blocking",
@@ -221,7 +237,7 @@ class RemotePostHog:
             try:
                 async for attempt in retrying:
                     with attempt:
-                        return await self._once(payload)
+                        return _cut(await self._once(payload), max_rows)
             except _Retryable as exc:
                 attempts = retrying.statistics.get("attempt_number", self.max_attempts)
                 raise self._final(exc, attempts) from None

@@ -1,7 +1,8 @@
 """The PostHog-shaped tables of an embedded world, shared by the generator and translator.
 
 Property access follows PostHog: ``properties.$browser`` reads the JSON text, a missing
-key or JSON null is NULL, strings come back unquoted and other values as their JSON text.
+key or JSON null is NULL, strings come back unquoted and other values as their JSON text
+(``JSONExtract(properties, '$browser', 'Nullable(String)')``).
 Hot properties are materialized as ``mat_<key>`` columns computed with the very same
 expression, so reading them is identical to reading the JSON, only faster.
 """
@@ -36,16 +37,23 @@ MATERIALIZED_PROPERTIES: tuple[str, ...] = (
 """Event properties stored as ``mat_<key>`` columns of ``events``."""
 
 
+PROPERTY_TYPE = "Nullable(String)"
+"""The type a property is read as."""
+
+
 def sql_string(value: str) -> str:
     """A ClickHouse string literal."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def property_sql(column: str, path: Sequence[str | int]) -> str:
-    """ClickHouse SQL reading a JSON path from ``column`` with PostHog's NULL rules."""
+    """ClickHouse SQL reading a JSON path from ``column`` with PostHog's NULL rules.
+
+    A missing key or JSON null is NULL, a string comes back unquoted and unescaped, and a
+    number, boolean, object or array as its JSON text, all from one JSON extraction.
+    """
     keys = ", ".join(str(k) if isinstance(k, int) else sql_string(k) for k in path)
-    raw = f"JSONExtractRaw({column}, {keys})"
-    return f"replaceRegexpAll(nullIf(nullIf({raw}, ''), 'null'), '^\"|\"$', '')"
+    return f"JSONExtract({column}, {keys}, {sql_string(PROPERTY_TYPE)})"
 
 
 def materialized_column(key: str) -> str:
@@ -58,17 +66,20 @@ def quote_identifier(name: str) -> str:
     return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
 
 
-def create_tables_sql(database: str) -> list[str]:
-    """DDL for a world's tables in ``database`` (which must exist)."""
-    db = quote_identifier(database)
+WORLD_TABLES: tuple[str, ...] = ("events", "persons", "groups", "sessions", "ingestion_warnings")
+"""The tables of a world, in the order they are written."""
+
+
+def table_definitions() -> dict[str, str]:
+    """Each world table's columns and engine (what follows ``CREATE TABLE db.name``)."""
     groups = ",\n  ".join(f"`$group_{i}` String" for i in range(5))
     materialized = ",\n  ".join(
         f"{quote_identifier(materialized_column(key))} Nullable(String) "
         f"MATERIALIZED {property_sql('properties', [key])}"
         for key in MATERIALIZED_PROPERTIES
     )
-    return [
-        f"""CREATE TABLE {db}.events (
+    return {
+        "events": f"""(
   uuid UUID,
   event LowCardinality(String),
   properties String CODEC(ZSTD(1)),
@@ -84,19 +95,19 @@ def create_tables_sql(database: str) -> list[str]:
   {materialized}
 ) ENGINE = MergeTree
 ORDER BY (toDate(timestamp), event, cityHash64(distinct_id), cityHash64(uuid))""",
-        f"""CREATE TABLE {db}.persons (
+        "persons": """(
   id UUID,
   created_at DateTime64(6, 'UTC'),
   properties String,
   is_identified Bool
 ) ENGINE = MergeTree ORDER BY id""",
-        f"""CREATE TABLE {db}.groups (
+        "groups": """(
   `index` UInt8,
   `key` String,
   created_at DateTime64(6, 'UTC'),
   properties String
 ) ENGINE = MergeTree ORDER BY (`index`, `key`)""",
-        f"""CREATE TABLE {db}.sessions (
+        "sessions": """(
   session_id String,
   distinct_id String,
   `$start_timestamp` DateTime64(6, 'UTC'),
@@ -109,11 +120,10 @@ ORDER BY (toDate(timestamp), event, cityHash64(distinct_id), cityHash64(uuid))""
   `$session_duration` Int64,
   `$is_bounce` Bool
 ) ENGINE = MergeTree ORDER BY session_id""",
-        f"""CREATE TABLE {db}.ingestion_warnings (
+        "ingestion_warnings": """(
   source LowCardinality(String),
   type LowCardinality(String),
   details String,
   timestamp DateTime64(6, 'UTC')
 ) ENGINE = MergeTree ORDER BY timestamp""",
-        f"""CREATE TABLE {db}._meta (key String, value String) ENGINE = MergeTree ORDER BY key""",
-    ]
+    }

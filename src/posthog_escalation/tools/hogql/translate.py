@@ -11,9 +11,13 @@ What is translated (following PostHog's printer):
   ``today``, ``yesterday``) map to what PostHog maps them to; ``now()`` is the world's
   clock when the backend has one.
 - Tables are ``events``, ``persons``, ``groups``, ``sessions`` and
-  ``system.ingestion_warnings``, qualified with the world's database; anything else is an
+  ``system.ingestion_warnings``, qualified with the world's database, wherever a table can
+  stand (``FROM``, ``JOIN``, subqueries, CTEs, the name after ``IN``); anything else is an
   unknown table. Only one SELECT (or UNION/CTE of SELECTs) is accepted; table functions,
-  ``SETTINGS``, ``FORMAT``, placeholders and file-reading functions are refused.
+  ``SETTINGS``, ``FORMAT`` and placeholders are refused, and only the functions of
+  :mod:`.functions` may be called (checked on the query and on the SQL sent).
+- Brackets nest at most :data:`MAX_DEPTH` deep; anything nested too deeply to parse is
+  one clear error.
 - A query without LIMIT returns 100 rows, never more than 50,000; one extra row is
   fetched to know whether there are more (``hasMore``).
 """
@@ -27,109 +31,32 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import Token, TokenType
 
 from ...errors import QueryError
-from .schema import HOGQL_TABLES, JSON_COLUMNS, MATERIALIZED_PROPERTIES, materialized_column
+from .functions import called_functions, is_allowed, suggestion
+from .schema import (
+    HOGQL_TABLES,
+    JSON_COLUMNS,
+    MATERIALIZED_PROPERTIES,
+    PROPERTY_TYPE,
+    materialized_column,
+)
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
+log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 50_000
+MAX_DEPTH = 100
+"""Brackets may nest this deep; deeper queries are refused before parsing."""
 DIALECT = "clickhouse"
-
-DENIED_FUNCTIONS = frozenset(
-    {
-        "file",
-        "url",
-        "s3",
-        "s3cluster",
-        "gcs",
-        "hdfs",
-        "remote",
-        "remotesecure",
-        "cluster",
-        "clusterallreplicas",
-        "mysql",
-        "postgresql",
-        "mongodb",
-        "redis",
-        "sqlite",
-        "jdbc",
-        "odbc",
-        "executable",
-        "executablepool",
-        "input",
-        "generaterandom",
-        "dictionary",
-        "merge",
-        "view",
-        "values",
-        "format",
-        "numbers",
-        "numbers_mt",
-        "zeros",
-        "zeros_mt",
-        "null",
-        "azureblobstorage",
-        "iceberg",
-        "deltalake",
-        "hudi",
-        "loop",
-        "filecluster",
-        "urlcluster",
-        "catboostevaluate",
-        "modelevaluate",
-        "naivebayesclassifier",
-        "joinget",
-        "joingetornull",
-        "hascolumnintable",
-        "showcertificate",
-        "getclienthttpheader",
-        "getmacro",
-        "getserverport",
-        "getsetting",
-        "getsettingordefault",
-        "sleep",
-        "sleepeachrow",
-        "addresstoline",
-        "addresstolinewithinlines",
-        "addresstosymbol",
-        "demangle",
-        "filesystemavailable",
-        "filesystemcapacity",
-        "filesystemunreserved",
-        "currentprofiles",
-        "currentroles",
-        "enabledprofiles",
-        "enabledroles",
-        "defaultprofiles",
-        "defaultroles",
-        "globalvariable",
-        "initialqueryid",
-        "queryid",
-        "hostname",
-        "fqdn",
-        "uptime",
-        "serveruuid",
-        "getoskernelversion",
-        "tcpport",
-        "displayname",
-        "currentuser",
-        "currentdatabase",
-        "currentschemas",
-        "zookeepersessionuptime",
-        "transactionid",
-        "transactionlatestsnapshot",
-        "transactionoldestsnapshot",
-        "getsubcolumn",
-    }
-)
-"""Functions that read files, reach other servers or reveal the host: refused by name."""
-
-_DENIED_PREFIXES = ("dictget", "dicthas", "dictisin", "icebergs3", "azure", "s3")
+_DIALECT = Dialect.get_or_raise(DIALECT)
+_TABLES_HINT = "tables: events, persons, groups, sessions, system.ingestion_warnings"
+_TOO_DEEP_HINT = "flatten the expression: fewer nested brackets, NOTs or CASEs"
 
 _FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = (
     exp.DDL,
@@ -148,7 +75,16 @@ _FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = (
     exp.Rollback,
 )
 
-_DOLLAR = re.compile(r"\$[A-Za-z0-9_$]*")
+_LEXEME = re.compile(
+    r"""(?P<quoted>'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*"|`(?:[^`\\]|\\.|``)*`)"""
+    r"|(?P<comment>--[^\n]*|/\*.*?\*/)"
+    r"|(?P<dollar>\$[A-Za-z0-9_$]*)"
+    r"|(?P<brace>[{}])"
+    r"|(?P<open>['\"`]|/\*)",
+    re.DOTALL,
+)
+"""What the ``$``-quoting pass looks at: quoted text and comments (kept), ``$`` names,
+placeholders, and quotes or comments that never close."""
 
 
 @dataclass(frozen=True)
@@ -183,50 +119,27 @@ def quote_dollar_identifiers(hogql: str) -> str:
         QueryError: The text has a ``{placeholder}`` or an unterminated quote or comment.
     """
     out: list[str] = []
-    i, n = 0, len(hogql)
-    while i < n:
-        ch = hogql[i]
-        if ch in "'\"`":
-            j = i + 1
-            while j < n:
-                if hogql[j] == "\\":
-                    j += 2
-                    continue
-                if hogql[j] == ch:
-                    if j + 1 < n and hogql[j + 1] == ch:
-                        j += 2
-                        continue
-                    break
-                j += 1
-            if j >= n:
-                kind = "string" if ch == "'" else "quoted identifier"
-                raise _error(f"Unterminated {kind} starting at position {i}", "close the quote")
-            out.append(hogql[i : j + 1])
-            i = j + 1
-        elif hogql.startswith("--", i):
-            j = hogql.find("\n", i)
-            j = n if j < 0 else j
-            out.append(hogql[i:j])
-            i = j
-        elif hogql.startswith("/*", i):
-            j = hogql.find("*/", i + 2)
-            if j < 0:
-                raise _error(f"Unterminated comment starting at position {i}", "close the comment")
-            out.append(hogql[i : j + 2])
-            i = j + 2
-        elif ch == "$":
-            match = _DOLLAR.match(hogql, i)
-            assert match is not None
-            out.append(f"`{match.group(0)}`")
-            i = match.end()
-        elif ch in "{}":
+    last = 0
+    for match in _LEXEME.finditer(hogql):
+        kind = match.lastgroup
+        if kind in ("quoted", "comment"):
+            continue
+        start = match.start()
+        out.append(hogql[last:start])
+        if kind == "dollar":
+            out.append(f"`{match.group()}`")
+        elif kind == "brace":
             raise _error(
-                f"Placeholders are not supported (found '{ch}' at position {i})",
+                f"Placeholders are not supported (found '{match.group()}' at position {start})",
                 "write the value into the query",
             )
+        elif match.group() == "/*":
+            raise _error(f"Unterminated comment starting at position {start}", "close the comment")
         else:
-            out.append(ch)
-            i += 1
+            what = "string" if match.group() == "'" else "quoted identifier"
+            raise _error(f"Unterminated {what} starting at position {start}", "close the quote")
+        last = match.end()
+    out.append(hogql[last:])
     return "".join(out)
 
 
@@ -239,14 +152,74 @@ def parse_hogql(hogql: str) -> exp.Expression:
     return _parse(hogql)[0]
 
 
+def _tokens(text: str) -> list[Token]:
+    """Tokenize ``$``-quoted HogQL and check its calls and nesting before any parsing.
+
+    Raises:
+        QueryError: A call to a function HogQL does not allow, or brackets nested deeper
+            than :data:`MAX_DEPTH`.
+    """
+    try:
+        tokens = _DIALECT.tokenize(text)
+    except TokenError as exc:
+        raise _error(f"Syntax error: {_first_line(exc)}") from None
+    depth = deepest = 0
+    for token in tokens:
+        kind = token.token_type
+        if kind in _OPENING:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif kind in _CLOSING:
+            depth -= 1
+    if deepest > MAX_DEPTH:
+        raise _error(
+            f"The query nests brackets {deepest} deep; HogQL allows at most {MAX_DEPTH}",
+            _TOO_DEEP_HINT,
+        )
+    check_calls(tokens)
+    return tokens
+
+
+_OPENING = frozenset({TokenType.L_PAREN, TokenType.L_BRACKET})
+_CLOSING = frozenset({TokenType.R_PAREN, TokenType.R_BRACKET})
+
+
+def check_calls(tokens: list[Token], *, emitted: bool = False) -> None:
+    """Refuse any call to a function outside the allow-list (see :mod:`.functions`).
+
+    Raises:
+        QueryError: Naming the first such function.
+    """
+    for call in called_functions(tokens):
+        if call.as_table:
+            raise _error(
+                f"Table functions are not allowed: {call.name}()",
+                "query events, persons, groups, sessions or system.ingestion_warnings",
+            )
+        if not is_allowed(call.name, emitted=emitted):
+            near = suggestion(call.name)
+            hint = (
+                f"did you mean {near}()?"
+                if near
+                else (
+                    "HogQL allows aggregates and functions over values (dates, strings, JSON, "
+                    "arrays, maths); server and host functions are not available"
+                )
+            )
+            raise _error(f"Function '{call.name}' is not allowed in HogQL", hint)
+
+
 def _parse(hogql: str) -> tuple[exp.Expression, _Nodes]:
     if not hogql.strip():
         raise _error("Empty query", "write a SELECT")
     text = quote_dollar_identifiers(hogql)
+    tokens = _tokens(text)
     try:
-        statements = [s for s in sqlglot.parse(text, read=DIALECT) if s is not None]
+        statements = [s for s in _DIALECT.parser().parse(tokens, text) if s is not None]
     except (ParseError, TokenError) as exc:
         raise _error(f"Syntax error: {_first_line(exc)}") from None
+    except RecursionError:
+        raise _error("The query is nested too deeply to parse", _TOO_DEEP_HINT) from None
     if len(statements) != 1:
         raise _error(
             f"Only one statement is allowed, got {len(statements)}",
@@ -278,6 +251,7 @@ class _Nodes:
     paths: list[exp.Expression] = field(default_factory=list)
     functions: list[exp.Expression] = field(default_factory=list)
     comparisons: list[exp.Expression] = field(default_factory=list)
+    memberships: list[exp.In] = field(default_factory=list)
 
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like, exp.ILike, exp.In)
@@ -293,6 +267,8 @@ def _check(tree: exp.Expression) -> _Nodes:
             continue
         if isinstance(node, _COMPARISONS):
             nodes.comparisons.append(node)
+            if isinstance(node, exp.In):
+                nodes.memberships.append(node)
         elif isinstance(node, exp.Table):
             nodes.tables.append(node)
         elif isinstance(node, exp.CTE):
@@ -311,14 +287,6 @@ def _check(tree: exp.Expression) -> _Nodes:
                 raise _error("SETTINGS is not allowed in HogQL", "remove the SETTINGS clause")
             if node.args.get("format"):
                 raise _error("FORMAT is not allowed in HogQL", "remove the FORMAT clause")
-        if isinstance(node, exp.Func):
-            name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
-            lowered = name.lower()
-            if lowered in DENIED_FUNCTIONS or lowered.startswith(_DENIED_PREFIXES):
-                raise _error(
-                    f"Function '{name}' is not allowed in HogQL",
-                    "use only query functions over the PostHog tables",
-                )
         if isinstance(node, exp.From | exp.Join):
             source = node.this
             if isinstance(source, exp.Table) and not isinstance(source.this, exp.Identifier):
@@ -350,13 +318,20 @@ def validate_expression(expression: str) -> None:
     if not expression.strip():
         raise _error("Empty expression", "write a HogQL condition such as event = '$exception'")
     text = quote_dollar_identifiers(expression)
+    tokens = _tokens(text)
     try:
-        node = sqlglot.parse_one(text, read=DIALECT, into=exp.Condition)
+        node = _DIALECT.parser().parse_into(exp.Condition, tokens, text)[0]
     except (ParseError, TokenError) as exc:
         raise _error(f"Invalid expression: {_first_line(exc)}") from None
+    except RecursionError:
+        raise _error("The expression is nested too deeply to parse", _TOO_DEEP_HINT) from None
+    if node is None:
+        raise _error("Empty expression", "write a HogQL condition such as event = '$exception'")
     if isinstance(node, exp.Query):
         raise _error("Expected a condition, got a query", "write only the WHERE condition")
-    _check(node)
+    nodes = _check(node)
+    for membership in nodes.memberships:
+        _check_membership(membership, {cte.alias_or_name for cte in nodes.ctes}, None)
 
 
 # -- resolution --------------------------------------------------------------------------
@@ -405,14 +380,9 @@ def _property(column: exp.Expression, path: list[str | int]) -> exp.Expression:
     keys: list[exp.Expression] = [
         exp.Literal.number(k) if isinstance(k, int) else exp.Literal.string(k) for k in path
     ]
-    raw = exp.Anonymous(this="JSONExtractRaw", expressions=[column, *keys])
-    inner = exp.Anonymous(this="nullIf", expressions=[raw, exp.Literal.string("")])
-    outer = exp.Anonymous(this="nullIf", expressions=[inner, exp.Literal.string("null")])
-    node = exp.Anonymous(
-        this="replaceRegexpAll",
-        expressions=[outer, exp.Literal.string('^"|"$'), exp.Literal.string("")],
+    return exp.Anonymous(
+        this="JSONExtract", expressions=[column, *keys, exp.Literal.string(PROPERTY_TYPE)]
     )
-    return node
 
 
 def _column(name: str, qualifier: str | None) -> exp.Column:
@@ -521,7 +491,11 @@ def _rename_functions(functions: list[exp.Expression], now: datetime | None) -> 
             if isinstance(node, exp.CurrentDate)
             else node.name
         )
-        args = list(node.expressions) if isinstance(node, exp.Anonymous) else []
+        args = (
+            [a for a in node.expressions if a is not None]
+            if isinstance(node, exp.Anonymous)
+            else []
+        )
         lowered = name.lower()
         textual = bool(args) and (
             (isinstance(args[0], exp.Literal) and args[0].is_string) or _contains_nullable(args[0])
@@ -594,10 +568,47 @@ def _qualify_tables(nodes: _Nodes, database: str) -> set[str]:
 def _unknown_table(name: str) -> QueryError:
     near = difflib.get_close_matches(name, list(HOGQL_TABLES), n=1)
     suggestion = f' Did you mean "{near[0]}"?' if near else ""
-    return _error(
-        f'Unknown table "{name}".{suggestion}',
-        "tables: events, persons, groups, sessions, system.ingestion_warnings",
-    )
+    return _error(f'Unknown table "{name}".{suggestion}', _TABLES_HINT)
+
+
+def _membership_target(node: exp.In) -> exp.Expression | None:
+    """The bare name on the right of ``IN`` (``x IN db.t``, ``x IN (t)``), if there is one.
+
+    ClickHouse reads such a name as a table, so it is checked like any table reference.
+    """
+    target = node.args.get("field")
+    if target is None:
+        items = node.expressions
+        if len(items) != 1:
+            return None
+        target = items[0]
+    while isinstance(target, exp.Paren):
+        target = target.this
+    return target if isinstance(target, exp.Column | exp.Dot) else None
+
+
+def _check_membership(node: exp.In, ctes: set[str], database: str | None) -> None:
+    """Refuse ``IN <name>`` unless the name is a HogQL table, a CTE or the query's own
+    column; point HogQL tables at the world's database.
+
+    The message is the same for every refused name, so it tells nothing about which
+    databases or tables exist.
+    """
+    target = _membership_target(node)
+    path = _path(target) if target is not None else None
+    if target is None or not path or any(isinstance(p, int) for p in path):
+        return
+    names = [str(p) for p in path]
+    if names[0] in JSON_COLUMNS or names[0] == "person":
+        return
+    name = ".".join(names)
+    if len(names) == 1 and (name in ctes or (name not in HOGQL_TABLES and "." not in name)):
+        return
+    real = HOGQL_TABLES.get(name)
+    if real is None:
+        raise _unknown_table(name)
+    if database is not None:
+        target.replace(exp.Column(this=exp.to_identifier(real), table=exp.to_identifier(database)))
 
 
 def _display_names(tree: exp.Expression) -> tuple[str, ...] | None:
@@ -637,6 +648,7 @@ def translate(
     limit: int | None = None,
     offset: int = 0,
     now: datetime | None = None,
+    max_rows: int | None = None,
 ) -> Translation:
     """Translate HogQL for a world stored in ``database``.
 
@@ -646,10 +658,34 @@ def translate(
         limit: Rows wanted when the query has no LIMIT (default 100, at most 50,000).
         offset: Rows to skip when the query has no OFFSET.
         now: The world's clock, used for ``now()``/``today()``/``yesterday()``.
+        max_rows: A cap on the rows returned, even when the query has its own LIMIT
+            (the CLI's output cap); the cut shows as ``hasMore``.
 
     Raises:
         QueryError: The query is invalid, forbidden, or names an unknown table.
     """
+    try:
+        return _translate(hogql, database, limit, offset, now, max_rows)
+    except RecursionError:
+        raise _error("The query is nested too deeply to translate", _TOO_DEEP_HINT) from None
+    except QueryError:
+        raise
+    except Exception as exc:  # sqlglot can fail in many ways on unusual input
+        log.debug("translation failed", exc_info=True)
+        raise _error(
+            f"The query could not be translated ({exc.__class__.__name__})",
+            "simplify the query; if it is valid HogQL, report it",
+        ) from None
+
+
+def _translate(
+    hogql: str,
+    database: str,
+    limit: int | None,
+    offset: int,
+    now: datetime | None,
+    max_rows: int | None,
+) -> Translation:
     tree, nodes = _parse(hogql)
     names = _display_names(tree)
     if isinstance(tree, exp.Select):
@@ -658,7 +694,7 @@ def translate(
     else:
         own_limit = own_offset = None
     wanted = own_limit if own_limit is not None else (limit if limit is not None else DEFAULT_LIMIT)
-    effective = max(0, min(wanted, MAX_LIMIT))
+    effective = max(0, min(wanted, MAX_LIMIT, MAX_LIMIT if max_rows is None else max_rows))
     skip = own_offset if own_offset is not None else max(0, offset)
 
     qualifiers = _qualify_tables(nodes, database)
@@ -672,6 +708,9 @@ def translate(
         person_id = _resolve_person_id(node, qualifiers)
         if person_id is not None:
             node.replace(person_id)
+    ctes = {cte.alias_or_name for cte in nodes.ctes}
+    for membership in nodes.memberships:
+        _check_membership(membership, ctes, database)
     _rename_functions(nodes.functions, now)
     _null_safe(nodes.comparisons)
 
@@ -682,5 +721,6 @@ def translate(
         wrapper = exp.select("*").from_(tree.subquery("_hogql_union"))
         wrapper = wrapper.limit(effective + 1)
         tree = wrapper.offset(skip) if skip else wrapper
-    sql = tree.sql(dialect=DIALECT)
+    sql = tree.sql(dialect=DIALECT, copy=False)
+    check_calls(_DIALECT.tokenize(sql), emitted=True)
     return Translation(hogql=hogql, clickhouse=sql, columns=names, limit=effective, offset=skip)
