@@ -102,7 +102,7 @@ async def test_demo_pack_finds_the_customer_the_known_issue_and_no_docs_about_a_
     docs = pack.item("docs")
     assert docs is not None and docs.url is None
     assert docs.finding.startswith("No docs section is about this problem")
-    assert "disable_session_recording" in docs.result
+    assert "Recordings are blank, missing or never start" in docs.result
     assert pack.impact is not None and pack.impact.starts_in_version is not None
     assert "1.201.0" in pack.impact.starts_in_version
     assert not pack.failures

@@ -24,7 +24,7 @@ from .errors import EscalationError
 from .models import Evidence, SourceKind, Ticket
 from .playbook import DocumentedBehaviour, Playbook
 from .tables import pipe_table
-from .tools.docs import DocHit
+from .tools.docs import DocHit, DocsAnswer, answer_from_docs
 from .tools.hogql import (
     CustomerImpact,
     HogQLBackend,
@@ -41,6 +41,7 @@ from .tools.issues import (
     LocalIssues,
     find_known_issues,
 )
+from .tools.issues.plan import problem_text
 from .understanding import Signals, sentence_with
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,9 @@ class EvidencePack(BaseModel):
         customer_impact: The reporting customer's own share of sessions since its problem
             started, and where it was measured (``customer_project``).
         expected: A docs sentence stating the expected behaviour, from the docs row.
+        docs_answer: The docs section that best answers the problem, with its sentence
+            and calibrated confidence (``answer_from_docs``); None when no section matched
+            or a documented behaviour was searched for instead.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -165,6 +169,7 @@ class EvidencePack(BaseModel):
     )
     warnings: list[WarningCount] = Field(default_factory=list)
     docs: list[DocHit] = Field(default_factory=list)
+    docs_answer: DocsAnswer | None = None
     expected: str | None = None
     documented: DocumentedBehaviour | None = None
     known: KnownIssueCandidates | None = None
@@ -908,13 +913,39 @@ def about_problem(hit: DocHit, signals: Signals, route: str | None) -> bool:
     return route is None or hit.route == route
 
 
+_TEMPLATE_LINE = re.compile(r"^\s*(?:#+ .*|[-*] \[[ xX]\].*|\*[^*]+\*|```\w*)\s*$")
+
+
+def problem_symptom(signals: Signals) -> str:
+    """What goes wrong, as the ticket's body says it: the problem text without greetings,
+    signature, contact details, template headings and checklists, at most 400 characters."""
+    body = (
+        signals.text[len(signals.subject) :]
+        if signals.text.startswith(signals.subject)
+        else signals.text
+    )
+    lines = [ln for ln in problem_text(body).splitlines() if not _TEMPLATE_LINE.match(ln)]
+    return " ".join(" ".join(lines).split())[:400]
+
+
 async def _docs_drafts(
     backends: Backends, pack: EvidencePack, signals: Signals, route: str | None
 ) -> list[_Draft]:
-    query = docs_query_for(signals, pack.documented)
-    hits: list[DocHit] = await anyio.to_thread.run_sync(
-        lambda: backends.docs.search(query, limit=5)
-    )
+    answer: DocsAnswer | None = None
+    if pack.documented is None:
+        error = signals.errors[0].text if signals.errors else ""
+        answer = await anyio.to_thread.run_sync(
+            lambda: answer_from_docs(
+                backends.docs, signals.subject, problem_symptom(signals), error, route=route
+            )
+        )
+        pack.docs_answer = answer
+    if answer is not None:
+        query = answer.query
+        hits: list[DocHit] = list(answer.alternatives)
+    else:
+        query = docs_query_for(signals, pack.documented)
+        hits = await anyio.to_thread.run_sync(lambda: backends.docs.search(query, limit=5))
     if route and pack.documented is None:
         hits.sort(key=lambda h: (h.route != route,))
     relevant = (
@@ -922,8 +953,17 @@ async def _docs_drafts(
         if pack.documented is not None
         else [h for h in hits if about_problem(h, signals, route)]
     )
+    if answer is not None and answer.reliable:
+        first = next((h for h in relevant if h.url == answer.url), None)
+        if first is not None:
+            relevant = [first, *(h for h in relevant if h is not first)]
     pack.docs = relevant[:3]
-    result = "\n".join(f"{h.breadcrumb} — {h.url}\n  {h.snippet}" for h in hits[:3])
+    result = "\n".join(f"{h.breadcrumb} — {h.url}\n  {h.snippet}" for h in hits[:5])
+    if answer is not None:
+        result = (
+            f"Best answer (confidence {answer.confidence:.2f}): {answer.breadcrumb} — "
+            f"{answer.url}\n  {answer.sentence}\n{result}"
+        )
     if not hits:
         finding = "No docs section matched the symptom"
         return [_Draft("docs", SourceKind.DOCS, query, finding, public=finding)]
@@ -938,7 +978,12 @@ async def _docs_drafts(
         return [_Draft("docs", SourceKind.DOCS, query, finding, result, public=finding)]
     top = relevant[0]
     pack.expected = expected_sentence(top.snippet)
-    finding = f"Docs: {top.breadcrumb} — {' '.join(top.snippet.split())[:180]}"
+    said = (
+        answer.sentence
+        if answer is not None and answer.reliable and answer.url == top.url
+        else " ".join(top.snippet.split())[:180]
+    )
+    finding = f"Docs: {top.breadcrumb} — {said}"
     drafts = [_Draft("docs", SourceKind.DOCS, query, finding, result, url=top.url, public=finding)]
     if pack.documented is not None:
         finding = (

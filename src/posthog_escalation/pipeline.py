@@ -16,13 +16,16 @@ from .config import Settings
 from .drafting.offline import relevant_incident, settled_decision
 from .evidence import GatherLimits, gather
 from .lint import lint
-from .models import EscalationRequest, Refusal
+from .models import EscalationRequest, Refusal, Ticket
 from .outcome import DrafterName, Outcome, Usage, add_usage
 from .playbook import Playbook, default_playbook
 from .redact import redactor_for
 from .render import render_markdown
 from .scrub import scrub_model
+from .tools.issues import LocalIssues, own_issue_keys
+from .tools.issues.neighbours import nearest_labeled
 from .understanding import Signals, default_catalogue, extract_signals
+from .understanding.area import Neighbour
 from .understanding.decide import Decision, decide
 from .understanding.merge import merge_reading
 
@@ -69,6 +72,20 @@ async def _read_with_claude(
         decision, signals, reading, playbook, catalogue, ticket=request.ticket
     )
     return merged, merged_signals, notes, usage
+
+
+def labeled_neighbours(backends: Backends, ticket: Ticket) -> list[Neighbour]:
+    """The nearest past issues of a local snapshot whose labels name their area (none for
+    GitHub search or a snapshot without area labels)."""
+    if not isinstance(backends.issues, LocalIssues):
+        return []
+    found = nearest_labeled(
+        backends.issues,
+        f"{ticket.subject}\n{ticket.body}",
+        before=ticket.created_at,
+        exclude=own_issue_keys(ticket.id, ticket.links),
+    )
+    return [Neighbour(key=key, route=route, similarity=weight) for key, route, weight in found]
 
 
 def choose_drafter(choice: DrafterChoice, settings: Settings) -> DrafterName:
@@ -141,7 +158,9 @@ async def escalate(
         mark = time.perf_counter()
         notify("reading the ticket")
         signals = extract_signals(ticket, triage)
-        decision = decide(signals, book, ticket=ticket)
+        decision = decide(
+            signals, book, ticket=ticket, neighbours=labeled_neighbours(backends, ticket)
+        )
         stages["signals"] = time.perf_counter() - mark
         reading_notes: list[str] = []
         reading_usage: Usage | None = None

@@ -49,12 +49,17 @@ def test_a_documented_behaviour_is_answerable_even_with_an_error() -> None:
 
 def test_a_confident_docs_answer_is_answerable_and_an_unsure_one_is_not() -> None:
     text = "Lifecycle events are not captured on iOS\nI set the Info.plist key."
-    sure = answerable(
-        text, BOOK, docs_url="https://posthog.com/docs/x", docs_heading="X", docs_confidence=0.9
-    )
-    assert sure is not None and sure.kind == "docs_answer" and sure.url is not None
-    unsure = answerable(text, BOOK, docs_url="https://posthog.com/docs/x", docs_confidence=0.4)
+    faq = "https://posthog.com/docs/libraries/ios/troubleshooting#lifecycle-events"
+    sure = answerable(text, BOOK, docs_url=faq, docs_heading="X", docs_confidence=0.9)
+    assert sure is not None and sure.kind == "docs_answer" and sure.url == faq
+    unsure = answerable(text, BOOK, docs_url=faq, docs_confidence=0.4)
     assert unsure is None
+
+
+def test_a_reference_page_is_not_an_answer_however_confident() -> None:
+    text = "GeoIP app not adding properties\nThe city is empty on our events."
+    reference = "https://posthog.com/docs/libraries/python#geoip-properties"
+    assert answerable(text, BOOK, docs_url=reference, docs_confidence=0.95) is None
 
 
 def test_only_the_customers_own_words_count() -> None:

@@ -135,8 +135,10 @@ def settled_decision(
     decision: Decision | None = None,
 ) -> Decision:
     """The routing decision for the ticket, revisited with the evidence (an incident in
-    the window, a documented behaviour): the one decision both drafters use."""
+    the window, a documented behaviour, the docs section that answers the problem): the
+    one decision both drafters use."""
     decision = decision or decide(signals, playbook, ticket=ticket)
+    answer = pack.docs_answer
     return settle(
         decision,
         signals,
@@ -144,7 +146,10 @@ def settled_decision(
         ticket=ticket,
         incident_components=[*incident.components, incident.name] if incident else None,
         documented=pack.documented,
-        docs_url=pack.docs[0].url if pack.docs else None,
+        docs_url=answer.url if answer else (pack.docs[0].url if pack.docs else None),
+        docs_heading=answer.breadcrumb if answer else None,
+        docs_sentence=answer.sentence if answer else None,
+        docs_confidence=answer.confidence if answer else None,
     )
 
 

@@ -11,6 +11,7 @@ the duplicate with the labels, and keeps, for every miss, the cue that decided i
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -129,12 +130,18 @@ class AccuracyRun:
     misses: list[ReportScore] = field(default_factory=list)
 
 
+_URL = re.compile(r"https?://[^\s)\]>\"']+")
+
+
 def _docs_links(outcome: Outcome) -> list[str]:
-    links = [
-        e.url
-        for e in outcome.evidence
-        if e.source is SourceKind.DOCS and e.status == "ok" and e.url
-    ]
+    """The docs pages the escalation surfaced, best first: each docs row's link, then the
+    ranked sections its result lists."""
+    links: list[str] = []
+    for e in outcome.evidence:
+        if e.source is not SourceKind.DOCS or e.status != "ok":
+            continue
+        links += [e.url] if e.url else []
+        links += _URL.findall(e.result)
     return list(dict.fromkeys(_page(u) for u in links))[:TOP_K]
 
 

@@ -4,8 +4,9 @@ A ticket is answerable when one of these holds, in order:
 
 1. a documented behaviour of the playbook explains it (default replay masking, ad
    blockers, serverless flushing, ...) and it is not a regression or an exposure;
-2. a docs section answers the problem with high confidence (the docs search's own
-   calibrated score) and the customer reports no failure;
+2. a troubleshooting, FAQ or common-questions section of the docs answers the problem
+   with high confidence (the docs search's own calibrated score) and the customer reports
+   no failure;
 3. the customer asks a how-to question, or asks for a feature, and reports no failure
    (no error, crash, regression or data loss: the playbook's ``answerable.failures``).
 
@@ -47,6 +48,16 @@ class Answer(Model):
             "feature_request": "a feature request with no failure reported",
         }[self.kind]
         return f"{what}: '{self.cue}'" + (f" ({self.url})" if self.url else "")
+
+
+ANSWER_PAGES = re.compile(r"troubleshoot|common[- ]questions|\bfaqs?\b|known[- ]issues", re.I)
+"""Docs pages written to answer problems: troubleshooting, FAQ and common questions."""
+
+
+def answers_questions(url: str, heading: str | None = None) -> bool:
+    """Whether a docs section is on a page written to answer problems (troubleshooting,
+    FAQ, common questions), not a reference page that merely mentions the topic."""
+    return bool(ANSWER_PAGES.search(url) or ANSWER_PAGES.search(heading or ""))
 
 
 def customer_text(ticket: Ticket) -> str:
@@ -95,7 +106,8 @@ def answerable(
         return Answer(kind="documented_behaviour", cue=documented.id, url=docs_url)
     if failure_cue(text, playbook):
         return None
-    if docs_url and docs_confidence is not None and docs_confidence >= DOCS_CONFIDENCE:
+    confident = docs_confidence is not None and docs_confidence >= DOCS_CONFIDENCE
+    if docs_url and confident and answers_questions(docs_url, docs_heading):
         return Answer(
             kind="docs_answer",
             cue=docs_heading or docs_url,
