@@ -461,3 +461,29 @@ def test_the_channel_is_the_affected_repository_not_a_list_of_choices() -> None:
     assert channel_for(infra, "PostHog/posthog") == (
         "GitHub issue in PostHog/posthog (and the incident channel when live)"
     )
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("Error Tracking", "This package does not support it yet. It would be great to add it."),
+        ("Crash", "posthog_flutter 4.9.0 crashes when the app goes to the background."),
+        ("Funnel broken", "The checkout funnel shows zero conversions for November."),
+        ("Cohort not updating", "A dynamic cohort has kept the same size for two days."),
+    ],
+)
+async def test_a_short_subject_still_gives_a_summary_the_gate_accepts(
+    subject: str, body: str, shipped_docs
+) -> None:
+    from posthog_escalation.backends import Backends
+    from posthog_escalation.tools.incidents import StaticIncidents
+    from posthog_escalation.tools.issues import LocalIssues
+
+    backends = Backends(
+        hogql=None, docs=shipped_docs, issues=LocalIssues(records=[]), incidents=StaticIncidents([])
+    )
+    request = EscalationRequest(ticket=Ticket(id="T-9", subject=subject, body=body, created_at=NOW))
+    outcome = await escalate(request, backends=backends, drafter="offline", now=NOW)
+    assert outcome.escalation is not None
+    assert "summary-specific" not in {f.rule for f in outcome.findings}
+    assert subject.lower() in outcome.escalation.summary.lower()

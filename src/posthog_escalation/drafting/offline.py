@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from ..evidence import EvidencePack, days_before, likely_matches
+from ..evidence import EvidencePack, days_before, likely_matches, problem_symptom
 from ..lint import rubric_floor
 from ..models import (
     Ask,
@@ -291,6 +291,8 @@ def _summary(
             extras.append(REGION_NAMES[signals.region])
         if named and not _mentions(head, product.area):
             extras.append(product.area)
+    if len(f"{head} {' '.join(extras)}".split()) < SPECIFIC_WORDS and ticket.created_at:
+        extras.append(f"reported {ticket.created_at:%Y-%m-%d}")
     text = f"{head} ({', '.join(dict.fromkeys(extras))})" if extras else head
     return _short(text, 160)
 
@@ -306,13 +308,16 @@ REGION_NAMES = {
 
 def _detail(signals: Signals, subject: str) -> str | None:
     """What the ticket says beyond a short subject: the error it quotes, else what happens
-    instead of what was expected."""
+    instead of what was expected, else the first sentence of its problem text."""
     for error in signals.errors:
         phrase = error.key_phrase or error.text
         if phrase and phrase.lower() not in subject.lower():
             return _short(phrase, 80)
     if signals.actual and signals.actual.strip(" .") and len(signals.actual.split()) >= 2:
         return _short(signals.actual.strip(), 80)
+    first = re.split(r"(?<=[.!?])\s", problem_symptom(signals), maxsplit=1)[0].strip()
+    if len(first.split()) >= 3 and first.lower() not in subject.lower():
+        return _short(first.rstrip("."), 70)
     return None
 
 

@@ -34,7 +34,7 @@ SUBJECT_FACTOR = 2.0
 TRIAGE_WEIGHT = 12.0
 COMPONENT_WEIGHT = 4.0
 CLASSIFIER_WEIGHT = 4.0
-NEIGHBOUR_WEIGHT = 3.0
+NEIGHBOUR_WEIGHT = 2.0
 SDK_ROUTE = "sdk_bug"
 SDK_PRIOR = 2.0
 """What naming an SDK adds to ``sdk_bug``: a product cue in the subject outweighs it."""
