@@ -71,3 +71,9 @@ def test_only_the_customers_own_words_count() -> None:
     )
     assert "How do I" not in customer_text(ticket)
     assert answerable(customer_text(ticket), BOOK) is None
+
+
+def test_a_usability_complaint_with_no_failure_is_a_support_question() -> None:
+    text = "Insights are confusing\nIt is hard to understand how to count new users per day."
+    answer = answerable(text, BOOK)
+    assert answer is not None and answer.kind == "question"
