@@ -1073,7 +1073,8 @@ def _context(
 def _rationale(rules: list[str], severity: Severity, pack: EvidencePack, signals: Signals) -> str:
     said = f'the ticket says "{_short(signals.depth.cue, 80)}"' if signals.depth.cue else ""
     if rules:
-        return "; ".join([*rules, *([said] if said else [])])
+        about_depth = any("blocked" in rule.lower() for rule in rules)
+        return "; ".join([*rules, *([said] if said and about_depth else [])])
     if pack.documented is not None:
         return "documented behaviour with a fix support can give"
     if said and signals.depth.level in ("workaround", "minor"):
