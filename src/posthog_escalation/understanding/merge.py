@@ -4,9 +4,11 @@ The model reads the ticket into :class:`TicketReading` (structured output). The 
 check each field against the catalogue and the playbook before anything is taken:
 
 - an SDK is added only when the catalogue knows the package, with the version as the
-  model read it; unknown packages are dropped and said so;
+  model read it; unknown packages are dropped and said so; with a new SDK the rules
+  decide again on what is now known;
 - the product area is the model's only when it is a playbook route and either the
-  ticket's own words point at it (a cue of that route) or the rules found no cue at all;
+  ticket's own words point at it (a cue of that route; for ``sdk_bug``, an SDK known) or
+  the rules found no cue at all;
 - security is the rules' alone: the model can neither send a ticket to the security team
   nor take it away (an exposure it reports is noted for the engineer);
 - "resolve in support" is the model's only when it reads a question or a feature request
@@ -23,7 +25,7 @@ from ..models import Ticket
 from ..playbook import Playbook
 from .answerable import Answer, customer_text, failure_cue
 from .catalogue import Catalogue
-from .decide import SECURITY_ROUTE, Decision
+from .decide import SECURITY_ROUTE, Decision, decide
 from .model import SdkMention, Signals
 from .repository import decide_repository
 
@@ -99,10 +101,20 @@ def merge_reading(
         )
         known.add(package)
         notes.append(f"the model read SDK {package} {read.version}".rstrip())
-    result = decision.model_copy(deep=True)
+    if len(merged.sdks) > len(signals.sdks):
+        result = decide(
+            merged,
+            playbook,
+            ticket=ticket,
+            catalogue=catalogue,
+            neighbours=decision.area.neighbours,
+        )
+        result.notes = list(decision.notes)
+    else:
+        result = decision.model_copy(deep=True)
     area = reading.product_area
     if area in playbook.routes and area != SECURITY_ROUTE and area != result.product_route:
-        cued = result.area.cue_scores.get(area, 0) > 0
+        cued = result.area.cue_scores.get(area, 0) > 0 or (area == "sdk_bug" and bool(merged.sdks))
         no_cues = not result.area.cue_scores
         if cued or no_cues:
             why = "a cue in the ticket supports it" if cued else "no cue either way"
