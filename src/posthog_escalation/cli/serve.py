@@ -16,14 +16,15 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import anyio
 import typer
 
-from ..config import Settings
 from ..errors import InputError
 from .common import console, err_console, state
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 DEFAULT_PORT = 8765
 SCRIPT = "posthog-escalation"
@@ -63,6 +64,8 @@ def serve_command(
     ] = "warning",
 ) -> None:
     """Run the MCP server (stdio by default) with the evidence tools, prompt and resources."""
+    import anyio
+
     from ..server import build_server, check_bind, run_stdio, serve_http
 
     level = log_level.upper()
