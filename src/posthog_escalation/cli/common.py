@@ -1,23 +1,24 @@
 """What every command shares: the app, consoles, settings and the global options.
 
 Only typer and rich are imported here: each command imports what it uses when it runs,
-so ``--help`` and the commands that need little start fast.
+so ``--help`` and the commands that need little start fast. For the same reason the
+command modules do not use ``from __future__ import annotations``: typer would evaluate
+every parameter's annotation from its text at each start; names only a type checker needs
+are quoted instead.
 """
-
-from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from .. import __version__
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.table import Table
 
     from ..config import Settings
@@ -29,18 +30,44 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-console = Console(soft_wrap=True, highlight=False)
-err_console = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+class LazyConsole:
+    """A rich ``Console`` made when first used: importing ``rich.console`` is a good part
+    of what ``--help`` would otherwise spend. Attribute access goes to the console; pass
+    :attr:`rich` where rich wants the console itself (a progress bar)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    @property
+    def rich(self) -> "Console":
+        """The console itself."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.rich, name)
+
+
+console: Any = LazyConsole(soft_wrap=True, highlight=False)
+err_console: Any = LazyConsole(stderr=True, soft_wrap=True, highlight=False)
 """Output consoles. Automatic highlighting is off: it would bold whatever digits and
 words a message happens to hold; commands style what they mean to."""
 
 WIDE = 100_000
 
 
-def print_table(table: Table, target: Console | None = None) -> None:
+def print_table(table: "Table", target: Any = None) -> None:
     """Print ``table`` whole: on a terminal at the terminal's width; piped or redirected
     (where rich assumes 80 columns) at the table's natural width, so no cell is cut."""
-    out = target or console
+    from rich.console import Console
+
+    out = (target or console).rich
     if out.is_terminal:
         out.print(table)
         return
@@ -62,10 +89,10 @@ class CliState:
 
     debug: bool = False
     data_dir: Path | None = None
-    _settings: Settings | None = None
+    _settings: "Settings | None" = None
 
     @property
-    def settings(self) -> Settings:
+    def settings(self) -> "Settings":
         """Settings from the environment, with ``--data-dir`` applied."""
         if self._settings is None:
             from pydantic import ValidationError

@@ -1,7 +1,5 @@
 """Core commands: render, lint, schema, playbook."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -21,7 +19,7 @@ SCHEMA_NAMES = ("escalation", "ticket", "triage", "request", "evidence")
 equal), named here so ``--help`` needs no model."""
 
 
-def _playbook(path: Path | None) -> Playbook:
+def _playbook(path: Path | None) -> "Playbook":
     from ..playbook import load_playbook
 
     return load_playbook(path) if path else load_playbook()

@@ -1,8 +1,6 @@
 """CLI commands for docs search: ``docs search``, ``docs answer``, ``docs sync``,
 ``docs stats``."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -154,7 +152,7 @@ def stats_command(
         err_console.print(f"[yellow]skipped[/] {item.path}: {item.reason}", highlight=False)
 
 
-def _skipped_text(stats: IndexStats) -> str:
+def _skipped_text(stats: "IndexStats") -> str:
     if not stats.skipped:
         return "0 skipped"
     kinds = ", ".join(f"{count} {kind}" for kind, count in stats.skipped_by_kind.items())

@@ -1,7 +1,5 @@
 """``eval``: run the eval cases, print the report, and fail when a gating check fails."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -57,7 +55,7 @@ def _case_by_id(case_id: str, cases_dir: Path) -> Path:
     )
 
 
-def _progress() -> Progress:
+def _progress() -> "Progress":
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -71,18 +69,18 @@ def _progress() -> Progress:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err_console,
+        console=err_console.rich,
         transient=True,
     )
 
 
 def _run(
     targets: list[Path],
-    config: RunConfig,
+    config: "RunConfig",
     runs_dir: Path,
     resume: str | None,
     baseline: str | None,
-) -> RunResult:
+) -> "RunResult":
     import anyio
 
     from ..evals.cases import load_cases
@@ -97,7 +95,7 @@ def _run(
     with _progress() as bar:
         trials = bar.add_task("building worlds", total=None)
 
-        def on_world(build: WorldBuild) -> None:
+        def on_world(build: "WorldBuild") -> None:
             how = "reused" if build.reused else f"built in {build.seconds:.1f} s"
             bar.console.print(
                 f"[dim]› world {build.name}: {how} ({build.events:,} events)[/]", highlight=False
@@ -106,7 +104,7 @@ def _run(
         def on_planned(count: int) -> None:
             bar.update(trials, description="running trials", total=count, completed=0)
 
-        def on_trial(record: TrialRecord) -> None:
+        def on_trial(record: "TrialRecord") -> None:
             bar.console.print(
                 f"  {_STATUS[record.status]} {record.case_id} #{record.trial} "
                 f"[dim]({record.seconds:.2f} s)[/]",

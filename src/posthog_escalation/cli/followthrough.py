@@ -5,8 +5,6 @@ Each command opens the escalation store under the data folder, calls one functio
 :mod:`~posthog_escalation.store`, and prints the result.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +28,7 @@ NOW_HELP = "Treat this moment as now (ISO 8601; UTC when no offset is given)."
 STATUS_STYLE = {"overdue": "bold red", "due": "yellow", "upcoming": "dim"}
 
 
-def github_client() -> httpx2.AsyncClient | None:
+def github_client() -> "httpx2.AsyncClient | None":
     """The HTTP client used to file (``None``: filing makes its own)."""
     return None
 
@@ -54,7 +52,7 @@ def _now(value: str | None) -> datetime:
 
 
 @contextmanager
-def _store() -> Iterator[EscalationStore]:
+def _store() -> "Iterator[EscalationStore]":
     from ..store import EscalationStore
 
     store = EscalationStore.in_data_dir(state.settings.data_dir)
@@ -76,7 +74,7 @@ def _when(moment: datetime | None) -> str:
     return "—" if moment is None else f"{utc(moment):%Y-%m-%d %H:%M} UTC"
 
 
-def _summary_line(stored: StoredEscalation) -> str:
+def _summary_line(stored: "StoredEscalation") -> str:
     where = stored.issue_url or stored.private_channel or "not filed"
     return (
         f"{stored.id}  {stored.status.value}  {stored.severity}  {stored.ticket_id}  "
@@ -129,8 +127,11 @@ def file_command(
 
 
 async def _send(
-    plan: filing.FilingPlan, store: EscalationStore, escalation_id: str, token: SecretStr | None
-) -> filing.FilingResult:
+    plan: "filing.FilingPlan",
+    store: "EscalationStore",
+    escalation_id: str,
+    token: "SecretStr | None",
+) -> "filing.FilingResult":
     from .. import filing
 
     client = github_client()
@@ -144,7 +145,7 @@ async def _send(
         )
 
 
-def _print_plan(stored: StoredEscalation, plan: filing.FilingPlan, as_json: bool) -> None:
+def _print_plan(stored: "StoredEscalation", plan: "filing.FilingPlan", as_json: bool) -> None:
     from .. import filing
 
     if as_json:

@@ -1,7 +1,5 @@
 """CLI commands for HogQL: ``hogql``, ``world build``, ``world truth`` and ``impact``."""
 
-from __future__ import annotations
-
 import json
 import re
 from pathlib import Path
@@ -40,7 +38,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _print_response(answer: BoundedAnswer) -> None:
+def _print_response(answer: "BoundedAnswer") -> None:
     from ..tools.hogql.output import text_table
 
     response = answer.response
@@ -75,7 +73,7 @@ def hogql_command(
             "aggregate in HogQL (count(), GROUP BY), or page with LIMIT and OFFSET",
         )
 
-    async def run() -> tuple[HogQLResponse, str]:
+    async def run() -> "tuple[HogQLResponse, str]":
         backend: Any = open_backend(state.settings, world=world)
         try:
             response = await backend.query(query, limit=limit, max_rows=MAX_ROWS)
@@ -119,7 +117,7 @@ def build_command(
         TextColumn("[bold]{task.description:<28}"),
         BarColumn(),
         TimeElapsedColumn(),
-        console=err_console,
+        console=err_console.rich,
         transient=True,
         disable=as_json,
     ) as bar:
@@ -279,7 +277,7 @@ def impact_command(
             highlight=False,
         )
 
-    async def run() -> ImpactSummary:
+    async def run() -> "ImpactSummary":
         backend: HogQLBackend = open_backend(state.settings, world=world)
         try:
             return await impact_summary(backend, condition, since=since, until=until)
@@ -297,7 +295,7 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
-def _print_summary(s: ImpactSummary) -> None:
+def _print_summary(s: "ImpactSummary") -> None:
     from rich.table import Table
 
     console.print("[bold]Impact of[/] ", end="")

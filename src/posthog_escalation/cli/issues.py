@@ -1,8 +1,6 @@
 """CLI commands for known-issue search: ``issues search``, ``issues match``,
 ``issues snapshot``."""
 
-from __future__ import annotations
-
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -52,7 +50,7 @@ def search_command(
     if not 1 <= limit <= 100:
         raise InputError(f"--limit {limit} is out of range", "use a number from 1 to 100")
 
-    async def run() -> IssueSearchResult:
+    async def run() -> "IssueSearchResult":
         backend = open_issue_search(state.settings)
         try:
             return await backend.search(
@@ -103,7 +101,7 @@ def match_command(
         playbook.route(route)
     signals = extract_signals(request.ticket, request.triage)
 
-    async def run() -> KnownIssueCandidates:
+    async def run() -> "KnownIssueCandidates":
         backend = open_issue_search(state.settings)
         try:
             return await find_known_issues(
@@ -119,11 +117,11 @@ def match_command(
     _render_match(result)
 
 
-def _reference(request: EscalationRequest) -> datetime:
+def _reference(request: "EscalationRequest") -> datetime:
     return request.ticket.created_at or datetime.now(UTC)
 
 
-def _render_match(result: KnownIssueCandidates) -> None:
+def _render_match(result: "KnownIssueCandidates") -> None:
     _backend_note(result.backend)
     console.print(
         f"route: {result.route or 'unknown'}  repositories: {', '.join(result.repos)}",

@@ -1,7 +1,5 @@
 """The main job: ``run`` a ticket file into an escalation, and the bundled ``demo``."""
 
-from __future__ import annotations
-
 import hashlib
 import json
 import os
@@ -72,7 +70,7 @@ def _write_private(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def write_outputs(outcome: Outcome, out: Path) -> list[Path]:
+def write_outputs(outcome: "Outcome", out: Path) -> list[Path]:
     """Write the escalation's files into ``out`` (0600 each); returns the paths written."""
     _prepare_out(out)
     assert outcome.escalation is not None
@@ -94,7 +92,7 @@ def write_outputs(outcome: Outcome, out: Path) -> list[Path]:
 
 
 def _execute(
-    request: EscalationRequest, drafter: DrafterChoice, out: Path | None, store: bool
+    request: "EscalationRequest", drafter: "DrafterChoice", out: Path | None, store: bool
 ) -> int:
     import anyio
 

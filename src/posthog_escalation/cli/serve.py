@@ -10,8 +10,6 @@ how to add them is. The server module is imported only when ``serve`` runs, so o
 commands start fast.
 """
 
-from __future__ import annotations
-
 import json
 import logging
 import sys
@@ -104,7 +102,7 @@ def command_path() -> list[str]:
     ]
 
 
-def mcp_server_entry(settings: Settings) -> dict[str, Any]:
+def mcp_server_entry(settings: "Settings") -> dict[str, Any]:
     """How a client starts this installation's server: absolute command, ``serve``, and
     the data folder. Nothing else is set, so the server runs on the embedded demo data
     unless the client's environment configures more."""
@@ -117,13 +115,13 @@ def mcp_server_entry(settings: Settings) -> dict[str, Any]:
     }
 
 
-def mcp_config(settings: Settings, name: str = SCRIPT) -> dict[str, Any]:
+def mcp_config(settings: "Settings", name: str = SCRIPT) -> dict[str, Any]:
     """The ``mcpServers`` block (Claude Desktop's ``claude_desktop_config.json``, a
     project's ``.mcp.json``)."""
     return {"mcpServers": {name: mcp_server_entry(settings)}}
 
 
-def claude_code_config(settings: Settings) -> dict[str, Any]:
+def claude_code_config(settings: "Settings") -> dict[str, Any]:
     """The server object ``claude mcp add-json <name> '<json>'`` takes."""
     return {"type": "stdio", **mcp_server_entry(settings)}
 

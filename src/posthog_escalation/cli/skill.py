@@ -1,7 +1,5 @@
 """The ``skill`` command group: build (and check) the Claude skill in ``skill/``."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -18,22 +18,8 @@ from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, ToolAnnotations
 
 from ..errors import EscalationError
-from ..evidence import MATCH_CONFIDENCE
 from ..models import Evidence, SourceKind, Ticket, TriageReport
 from ..tables import pipe_table
-from ..tools.docs import DocHit
-from ..tools.hogql import (
-    HogQLResponse,
-    ImpactSummary,
-    LocalHogQL,
-    RemotePostHog,
-    impact_queries,
-    impact_summary,
-)
-from ..tools.hogql.translate import has_limit
-from ..tools.issues import IssueSearchResult, KnownIssueCandidates, LocalIssues
-from ..tools.issues import find_known_issues as rank_known_issues
-from ..understanding import extract_signals
 from .offload import in_thread, loop_free, on_own_loop
 from .results import (
     DocsSearchResult,
@@ -78,11 +64,19 @@ from .tooling import (
     when,
 )
 
+if TYPE_CHECKING:
+    from ..tools.docs.models import DocHit
+    from ..tools.hogql.models import HogQLResponse, ImpactSummary
+    from ..tools.hogql.remote import RemotePostHog
+    from ..tools.issues.models import IssueSearchResult, KnownIssueCandidates
+
 Recorder = Callable[..., Evidence]
 """``Runtime.record`` bound to the calling request's session."""
 
 
 def _config_notes(runtime: Runtime, hogql: Any) -> list[str]:
+    from ..tools.hogql.local import LocalHogQL
+
     settings = runtime.settings
     if not isinstance(hogql, LocalHogQL):
         return []
@@ -146,6 +140,8 @@ def evidence_tools(runtime: Runtime) -> list[Tool]:
             own_limit = _has_own_limit(query)
             if own_limit and (limit is not None or offset):
                 notes.append("the query has its own LIMIT, so limit/offset were not applied")
+            from ..tools.hogql.remote import RemotePostHog
+
             temporary: RemotePostHog | None = None
             wanted = project_id.strip() if project_id else None
             if wanted and isinstance(backend, RemotePostHog):
@@ -199,6 +195,8 @@ def evidence_tools(runtime: Runtime) -> list[Tool]:
         in_range("limit", limit, 1, MAX_TABLE_ROWS)
         with fixable(runtime):
             backends = await runtime.backends()
+            from ..tools.hogql.impact import impact_summary
+
             summary = await impact_summary(backends.hogql, signature, since=since, until=until)
             notes = _config_notes(runtime, backends.hogql)
         return _impact_answer(recorder(ctx), summary, limit, notes)
@@ -297,6 +295,9 @@ def evidence_tools(runtime: Runtime) -> list[Tool]:
             issues = backends.issues
             now = backends.hogql.now
 
+            from ..tools.issues.dedupe import find_known_issues as rank_known_issues
+            from ..understanding import extract_signals
+
             async def rank() -> KnownIssueCandidates:
                 signals = extract_signals(parsed, triage)
                 return await rank_known_issues(
@@ -311,6 +312,8 @@ def evidence_tools(runtime: Runtime) -> list[Tool]:
 
 def _has_own_limit(query: str) -> bool:
     try:
+        from ..tools.hogql.translate import has_limit
+
         return has_limit(query)
     except EscalationError:
         return False
@@ -443,6 +446,8 @@ def _impact_finding(summary: ImpactSummary) -> str:
 def _impact_answer(
     record: Recorder, summary: ImpactSummary, limit: int, notes: list[str]
 ) -> CallToolResult:
+    from ..tools.hogql.impact import impact_queries
+
     queries = impact_queries(summary.signature, summary.since, summary.until, summary.first_seen)
     by_text = {text: name for name, text in queries.items()}
     figure_queries = {f.name: by_text.get(f.hogql, "") for f in summary.figures}
@@ -618,6 +623,8 @@ def _docs_answer(
 
 
 def _issue_notes(issues: Any) -> list[str]:
+    from ..tools.issues.local import LocalIssues
+
     if isinstance(issues, LocalIssues):
         return [
             "searched the bundled issue snapshot (no GITHUB_TOKEN): set GITHUB_TOKEN to "
@@ -672,6 +679,8 @@ def _known_answer(
         for c in known.candidates
     ]
     prs = [short_hit(p) for p in known.related_prs]
+    from ..evidence import MATCH_CONFIDENCE
+
     strong = [c for c in candidates if c.confidence >= MATCH_CONFIDENCE]
     if strong:
         best = strong[0]
