@@ -156,9 +156,11 @@ class Runtime:
             self._lock = anyio.Lock()
         return self._lock
 
-    async def _ensure_open(self) -> None:
+    async def _ensure_open(self, *, while_in_use: bool = False) -> None:
         async with self._guard():
             if self._backends is not None or self._error is not None:
+                return
+            if while_in_use and self._users == 0:
                 return
             try:
                 self._backends = await anyio.to_thread.run_sync(open_backends, self.settings)
@@ -166,16 +168,19 @@ class Runtime:
                 self._error = exc
                 log.error("evidence backends unavailable: %s", self.scrub(exc.one_line()))
 
-    async def warm(self, after: float = WARM_AFTER_SECONDS) -> None:
+    async def warm(self, after: float | None = None) -> None:
         """Open the backends in the background (the lifespan runs this): once the first
-        ``tools/list`` is answered, or after ``after`` seconds, so opening them (loading
-        chDB, the docs and issue indexes) does not slow the client's handshake down. A
-        tool that needs them sooner opens them itself."""
+        ``tools/list`` is answered, or after ``after`` seconds (default
+        :data:`WARM_AFTER_SECONDS`), so opening them (loading chDB, the docs and issue
+        indexes) does not slow the client's handshake down. A tool that needs them sooner
+        opens them itself; a run that ends first opens nothing."""
         if self._listed is not None:
-            with anyio.move_on_after(after):
+            with anyio.move_on_after(WARM_AFTER_SECONDS if after is None else after):
                 await self._listed.wait()
+        if self._users == 0:
+            return
         await anyio.to_thread.run_sync(lambda: self.playbook)
-        await self._ensure_open()
+        await self._ensure_open(while_in_use=True)
 
     def listed(self) -> None:
         """A client's ``tools/list`` was answered: the backends may open now."""
@@ -203,8 +208,11 @@ class Runtime:
         self._users += 1
 
     async def exit(self) -> None:
-        """One run ended; the last one closes the backends the server opened."""
+        """One run ended; the last one closes the backends the server opened (and wakes
+        a background opening still waiting, which then opens nothing)."""
         self._users -= 1
+        if self._users == 0 and self._listed is not None:
+            self._listed.set()
         if self._users > 0 or not self.owns_backends:
             return
         async with self._guard():

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -275,6 +276,20 @@ def _bounded(tool: Tool) -> Tool:
     return tool
 
 
+def _result_model(function: Callable[..., Any]) -> type[BaseModel] | None:
+    """The model of ``Annotated[CallToolResult, <model>]``, ``function``'s return type.
+
+    The tool is registered without structured output and given the model and its short
+    schema afterwards, so the SDK does not derive (and then discard) the model's full
+    schema at every server start.
+    """
+    returns = typing.get_type_hints(function, include_extras=True).get("return")
+    if typing.get_origin(returns) is not Annotated:
+        return None
+    model = typing.get_args(returns)[1]
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
 class ToolBox:
     """The tools of one group, built as the server will list them: short input schemas
     (titles and null defaults dropped), output schemas naming the top-level fields, and
@@ -290,16 +305,18 @@ class ToolBox:
         ``Annotated[CallToolResult, <result model>]``."""
 
         def register(function: F) -> F:
+            model = _result_model(function)
             tool = Tool.from_function(
                 function,
                 name=name,
                 title=title,
                 description=description,
                 annotations=annotations,
+                structured_output=False if model is not None else None,
             )
             tool.parameters = tidy_input_schema(tool.parameters)
-            model = tool.fn_metadata.output_model
-            if isinstance(model, type) and issubclass(model, BaseModel):
+            if model is not None:
+                tool.fn_metadata.output_model = model
                 tool.fn_metadata.output_schema = output_schema(model)
                 tool.__dict__.pop("output_schema", None)
             self.tools.append(_bounded(tool))
