@@ -11,8 +11,7 @@ from .common import console, err_console, state
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-    from ..evals.records import RunConfig, TrialRecord, WorldBuild
-    from ..evals.runner import RunResult
+    from ..evals.records import RunConfig, RunResult, TrialRecord, WorldBuild
 
 DEFAULT_CASES = Path("evals") / "cases"
 DEFAULT_RUNS = Path("runs")

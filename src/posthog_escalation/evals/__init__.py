@@ -16,9 +16,9 @@ from .. import lazy
 
 if TYPE_CHECKING:
     from .cases import EvalCase, case_schema, load_case, load_cases, write_case_schema
-    from .records import RunConfig, RunMeta, TrialRecord
+    from .records import RunConfig, RunMeta, RunResult, TrialRecord
     from .report import render_report, summarize
-    from .runner import Progress, RunResult, run_eval, run_trial
+    from .runner import Progress, run_eval, run_trial
     from .scoring import gating_checks, graded_scores, pass_at_k, pass_hat_k
 
 __getattr__, __dir__ = lazy.exports(__name__, __file__)
