@@ -20,6 +20,7 @@ from mcp_types import CallToolResult, ToolAnnotations
 from ..errors import EscalationError
 from ..models import Evidence, SourceKind, Ticket, TriageReport
 from ..tables import pipe_table
+from ..tools.hogql.output import MAX_ROWS, bound_cell
 from .offload import in_thread, loop_free, on_own_loop
 from .results import (
     DocsSearchResult,
@@ -37,7 +38,6 @@ from .tooling import (
     MAX_DOCS,
     MAX_ISSUES,
     MAX_REPOS,
-    MAX_ROWS,
     MAX_TABLE_ROWS,
     QUERY_CHARS,
     READ_ONLY,
@@ -50,7 +50,6 @@ from .tooling import (
     ToolBox,
     TriageArg,
     answer,
-    bound_cell,
     choice_arg,
     evidence_line,
     fixable,
@@ -107,10 +106,13 @@ def evidence_tools(runtime: Runtime) -> list[Tool]:
         title="Run a HogQL query",
         annotations=hogql_world,
         description=(
-            "One read-only HogQL SELECT on the customer's PostHog project (a demo world "
-            "without a key). Tables: events, persons, groups, sessions, "
-            "system.ingestion_warnings; $group_0 is the organization. Aggregate to count, "
-            "date and split; do not fetch raw events. Next: cite the evidence id."
+            "One read-only HogQL SELECT: rows, the HogQL run, an evidence id. Runs on the "
+            "customer's project (POSTHOG_PROJECT_ID: their persons, sessions, SDK versions; "
+            "$group_0 is their own group type, so count no organizations there), else on the "
+            "cross-customer one (POSTHOG_CROSS_CUSTOMER_PROJECT_ID, or the demo world), where "
+            "$group_0 is the organization: count orgs hit there; with neither, leave the org "
+            "count out. Tables: events, persons, groups, sessions, system.ingestion_warnings. "
+            "Aggregate. Next: cite the evidence id."
         ),
     )
     async def hogql_query(
@@ -154,7 +156,10 @@ def evidence_tools(runtime: Runtime) -> list[Tool]:
                 )
             try:
                 response = await backend.query(
-                    query, limit=None if own_limit else (limit or DEFAULT_ROWS), offset=offset
+                    query,
+                    limit=None if own_limit else (limit or DEFAULT_ROWS),
+                    offset=offset,
+                    max_rows=MAX_ROWS,
                 )
                 where = backend.description
             finally:
@@ -167,9 +172,11 @@ def evidence_tools(runtime: Runtime) -> list[Tool]:
         title="Quantify an error's impact",
         annotations=hogql_world,
         description=(
-            "Quantify one problem signature: affected events, orgs, persons, sessions, "
-            "first/last seen, daily trend, SDK versions (where it starts), browser/OS, each "
-            "with its HogQL, under one evidence id. Use it first. Next: cite it in Impact."
+            "Quantify one problem signature (on hogql_query's project): affected events, orgs, "
+            "persons, sessions, first/last seen, SDK versions (where it starts), browser/OS, "
+            "each with its HogQL, under one evidence id. Shares count since the first matching "
+            "event, the days before as baseline; the trend is a stated test on daily counts. "
+            "Use it first. Next: cite it in Impact."
         ),
     )
     async def impact_summary_tool(
@@ -369,6 +376,7 @@ def _hogql_answer(
     has_more = response.hasMore
     if len(rows) > MAX_ROWS:
         rows, has_more = rows[:MAX_ROWS], True
+    if own_limit and has_more and len(rows) >= MAX_ROWS:
         notes.append(f"cut to {MAX_ROWS} rows: lower the query's LIMIT or aggregate")
     cut = 0
     bounded: list[list[Any]] = []

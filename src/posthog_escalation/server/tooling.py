@@ -29,12 +29,11 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, ValidationError, WithJsonSchema
+from pydantic import BaseModel, WithJsonSchema
 
-from ..errors import EscalationError
-from ..loading import describe_validation_error
+from ..errors import EscalationError, InputError
+from ..loading import validate_document
 from ..store import EscalationStore, utc
-from ..tables import CUT
 from ..tools.issues import IssueHit
 from .runtime import Runtime
 from .schemas import output_schema, tidy_input_schema
@@ -43,9 +42,7 @@ M = TypeVar("M", bound=BaseModel)
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_ROWS = 100
-MAX_ROWS = 1000
 TEXT_ROWS = 50
-MAX_CELL_CHARS = 1000
 TABLE_CELL = 80
 MAX_TABLE_ROWS = 50
 MAX_DAYS = 62
@@ -93,11 +90,13 @@ def answer(model: BaseModel, text: str) -> CallToolResult:
 
 
 def validated(data: Any, model: type[M], name: str, hint: str) -> M:
-    """``data`` as ``model``; a tool error naming the first bad field otherwise."""
+    """``data`` as ``model`` through the input edge every file goes through
+    (:func:`~posthog_escalation.loading.validate_document`): a ticket, triage report or
+    escalation has its credentials replaced; a tool error names the first bad field."""
     try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise ToolError(f"{name}: {describe_validation_error(exc)} — {hint}") from None
+        return validate_document(data, model, source=name)
+    except InputError as exc:
+        raise ToolError(f"{exc.message} — {hint}") from None
 
 
 def in_range(name: str, value: int, low: int, high: int, advice: str = "") -> None:
@@ -117,21 +116,6 @@ def parse_now(value: str | None) -> datetime:
         raise ToolError(
             f"now '{value}' is not an ISO 8601 time — use e.g. 2026-11-20T16:30:00Z"
         ) from None
-
-
-def bound_cell(value: Any) -> tuple[Any, bool]:
-    """A cell kept within ``MAX_CELL_CHARS`` (long text and JSON become cut text)."""
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, dict | list):
-        text = json.dumps(value, ensure_ascii=False, default=str)
-        if len(text) <= MAX_CELL_CHARS:
-            return value, False
-    else:
-        return value, False
-    if len(text) <= MAX_CELL_CHARS:
-        return value, False
-    return text[: MAX_CELL_CHARS - len(CUT)] + CUT, True
 
 
 def chunk(text: str, offset: int, size: int = TEXT_CHUNK) -> tuple[str, int | None]:
