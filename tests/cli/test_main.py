@@ -3,6 +3,7 @@ output that pipes well (whole tables, no accidental highlighting)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import typer
 
 import posthog_escalation
 from posthog_escalation.cli import command_name, core, main
-from posthog_escalation.cli.common import app
+from posthog_escalation.cli.common import app, started
 
 NPM_TOKEN = "npm_Wq8fZ2kR7xLm4NvB9cT1yH6jD3sP0aQe5UoG"
 
@@ -119,3 +120,38 @@ def test_messages_are_not_highlighted_on_a_terminal() -> None:
     assert "› wrote 5 files to out (open_backends 3.16s)" in done.stderr
     assert "quality gate: 0 error(s), 2 warning(s)" in done.stdout
     assert "\x1b[" not in done.stderr + done.stdout
+
+
+def test_started_turns_the_collector_back_on_with_the_start_frozen() -> None:
+    gc.disable()
+    try:
+        started()
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
+def test_started_leaves_a_running_collector_alone() -> None:
+    before = gc.get_freeze_count()
+    started()
+    assert gc.isenabled() and gc.get_freeze_count() == before
+
+
+def test_the_script_runs_a_command_with_the_collector_off_until_it_has_started() -> None:
+    code = (
+        "import gc, sys\n"
+        "from posthog_escalation import __main__ as entry\n"
+        "sys.argv = ['posthog-escalation', '--version']\n"
+        "try:\n"
+        "    entry.main()\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code == 0\n"
+        "print('collector on:', gc.isenabled())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        f"posthog-escalation {posthog_escalation.__version__}",
+        "collector on: False",
+    ]

@@ -7,6 +7,7 @@ every parameter's annotation from its text at each start; names only a type chec
 are quoted instead.
 """
 
+import gc
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,6 +123,16 @@ state = CliState()
 
 
 PRIVATE_UMASK = 0o077
+
+
+def started() -> None:
+    """The command has imported what it needs: the garbage collector, off while the
+    ``posthog-escalation`` script starts (see :mod:`posthog_escalation.__main__`), is
+    turned on again, with everything loaded so far frozen out of its scans. A no-op when
+    the collector is on (the CLI called from Python)."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def _print_version(value: bool) -> None:

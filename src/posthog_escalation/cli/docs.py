@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .common import console, err_console, print_table, state
+from .common import console, err_console, print_table, started, state
 
 if TYPE_CHECKING:
     from ..tools.docs import IndexStats
@@ -100,6 +100,7 @@ def sync_command(
     """Fetch contents/docs from posthog.com (shallow, sparse) or copy a folder; index it."""
     from ..tools.docs import sync_docs
 
+    started()
     result = sync_docs(
         state.settings.data_dir,
         from_path=from_path,

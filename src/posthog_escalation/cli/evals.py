@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from ..errors import InputError
-from .common import console, err_console, state
+from .common import console, err_console, started, state
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -88,6 +88,7 @@ def _run(
     from ..evals.runner import run_eval
 
     settings = state.settings
+    started()
     resume_dir = resolve_run(resume, runs_dir) if resume else None
     baseline_dir = resolve_run(baseline, runs_dir) if baseline else None
     cases = [] if resume_dir else load_cases(resolve_case_targets(targets))
@@ -168,6 +169,7 @@ def _accuracy(
     from ..tools.docs.index import index_store
 
     settings = state.settings
+    started()
     reports = load_reports(dataset, split)  # type: ignore[arg-type]
     everything = load_reports(dataset, "all")
     docs = open_folder_index(docs_dir or shipped_docs_dir(), index_store(settings.data_dir))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import InputError
-from .common import console, err_console, print_table, state
+from .common import console, err_console, print_table, started, state
 
 if TYPE_CHECKING:
     from ..tools.hogql import HogQLBackend, HogQLResponse, ImpactSummary
@@ -113,6 +113,7 @@ def build_command(
 
     world_spec = load_world_spec(spec or packaged_world("demo"))
     home = world_home(state.settings.data_dir)
+    started()
     with Progress(
         TextColumn("[bold]{task.description:<28}"),
         BarColumn(),

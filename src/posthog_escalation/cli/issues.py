@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import InputError
-from .common import console, err_console, state
+from .common import console, err_console, started, state
 
 if TYPE_CHECKING:
     from ..models import EscalationRequest
@@ -199,6 +199,7 @@ def snapshot_command(
 
     from ..tools.issues import GitHubIssues, build_snapshot
 
+    started()
     moment = _parse_since(since)
     target = out or state.settings.data_dir / "issues" / "snapshot.jsonl"
     settings = state.settings

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import InputError
-from .common import console, err_console, state
+from .common import console, err_console, started, state
 
 if TYPE_CHECKING:
     from ..models import EscalationRequest
@@ -100,6 +100,7 @@ def _execute(
     from ..store import EscalationStore, store_escalation
 
     settings = state.settings
+    started()
 
     def progress(label: str) -> None:
         err_console.print(f"[dim]›[/] {label}", highlight=False)

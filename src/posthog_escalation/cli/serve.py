@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import InputError
-from .common import console, err_console, state
+from .common import console, err_console, started, state
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -76,6 +76,7 @@ def serve_command(
         check_bind(host, settings)
     _stderr_logging(level)
     server = build_server(settings=settings, log_level=level)
+    started()
     if http:
         token = " (bearer token required)" if settings.mcp_token else ""
 
