@@ -214,8 +214,7 @@ def warm_escalate(data_dir: Path, runs: int) -> None:
     verdict = "met" if p50 <= 0.5 else "NOT met"
     print(f"\nwarm escalate() on the demo, {runs} runs after one warm-up (load {load()}):")
     print(
-        f"  total p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms   target p50 ≤ 500 ms: "
-        f"{verdict}"
+        f"  total p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms   target p50 ≤ 500 ms: {verdict}"
     )
     for stage, values in stages.items():
         print(f"  {stage:<18} p50 {statistics.median(values) * 1000:7.1f} ms")

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
 def open_backends(settings: Settings) -> Backends:
     """The backends ``settings`` configure (the engines are imported here, not while the
     server starts)."""
