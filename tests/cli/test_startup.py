@@ -76,3 +76,14 @@ def test_an_offline_run_never_imports_the_model_sdk(hogql_home: Path, tmp_path: 
         "assert outcome.escalation is not None and outcome.passed_gate\n"
     )
     assert loaded_after(code, "anthropic", "chdb") == ["chdb"]
+
+
+def test_what_help_names_without_importing_is_what_the_commands_use() -> None:
+    from posthog_escalation.cli import core, docs, hogql
+    from posthog_escalation.models import SCHEMAS
+    from posthog_escalation.tools.docs import DEFAULT_REPO
+    from posthog_escalation.tools.hogql.output import MAX_ROWS
+
+    assert tuple(SCHEMAS) == core.SCHEMA_NAMES
+    assert docs.DEFAULT_REPO == DEFAULT_REPO
+    assert hogql.MAX_ROWS == MAX_ROWS
