@@ -5,10 +5,57 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
+from posthog_escalation import loading
 from posthog_escalation.errors import InputError
 from posthog_escalation.loading import load_model, read_document
 from posthog_escalation.models import EscalationRequest
+
+DEMO = Path(loading.__file__).parent / "examples" / "demo_request.yaml"
+
+
+@pytest.fixture(autouse=True, params=["libyaml", "python"])
+def yaml_parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with PyYAML's C loader and with its pure-Python one."""
+    if request.param == "python":
+        monkeypatch.setattr(yaml, "__with_libyaml__", False)
+    elif not yaml.__with_libyaml__:
+        pytest.skip("PyYAML was built without libyaml here")
+    return str(request.param)
+
+
+def test_the_c_loader_is_used_when_libyaml_is_built_in(yaml_parser: str) -> None:
+    expected = yaml.CSafeLoader if yaml_parser == "libyaml" else yaml.SafeLoader
+    loader = loading.yaml_loader("a: 1\n")
+    try:
+        assert type(loader) is expected
+    finally:
+        loader.dispose()
+
+
+def test_both_loaders_read_the_demo_request_the_same(yaml_parser: str) -> None:
+    expected = yaml.load(DEMO.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    assert read_document(DEMO) == expected
+
+
+def test_load_model_takes_a_path_given_as_text() -> None:
+    request = load_model(str(DEMO), EscalationRequest)
+    assert request.ticket.id == "ZD-48213"
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    "text",
+    ["a: &x [*x]\n", "a: &x {self: *x}\n", "a: &x [1, [2, *x]]\n"],
+)
+def test_a_document_that_refers_to_itself_is_refused_in_one_line(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "loop.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as raised:
+        read_document(path)
+    line = raised.value.one_line()
+    assert "loop.yaml" in line and "refers to itself" in line and "\n" not in line
 
 
 def test_missing_file_names_the_path(tmp_path: Path) -> None:

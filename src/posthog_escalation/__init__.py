@@ -1,43 +1,41 @@
-"""posthog-escalation: quantified, evidenced, routed escalations for PostHog support tickets."""
+"""posthog-escalation: quantified, evidenced, routed escalations for PostHog support tickets.
+
+Every public name is loaded when it is first used, so ``import posthog_escalation`` (and
+the CLI's start) does not pay for pydantic models, chDB, bm25s or the model SDK until a
+command needs them.
+"""
 
 from __future__ import annotations
 
-from .errors import EscalationError, InputError
-from .lint import LintReport, lint
-from .loading import load_model
-from .models import (
-    Escalation,
-    EscalationRequest,
-    Evidence,
-    Severity,
-    Ticket,
-    TriageDecision,
-    TriageReport,
-)
-from .playbook import Playbook, default_playbook, load_playbook
-from .redact import Redactor
-from .render import render_markdown
+from typing import TYPE_CHECKING
+
+from . import lazy
 
 __version__ = "0.1.0"
 
-_LAZY = {
-    "escalate": ("pipeline", "escalate"),
-    "Outcome": ("outcome", "Outcome"),
-    "Settings": ("config", "Settings"),
-    "open_backends": ("backends", "open_backends"),
-    "Backends": ("backends", "Backends"),
-}
+if TYPE_CHECKING:
+    from .backends import Backends, open_backends
+    from .config import Settings
+    from .errors import EscalationError, InputError
+    from .lint import LintReport, lint
+    from .loading import load_model
+    from .models import (
+        Escalation,
+        EscalationRequest,
+        Evidence,
+        Severity,
+        Ticket,
+        TriageDecision,
+        TriageReport,
+    )
+    from .outcome import Outcome
+    from .pipeline import escalate
+    from .playbook import Playbook, default_playbook, load_playbook
+    from .redact import Redactor
+    from .render import render_markdown
 
 
-def __getattr__(name: str) -> object:
-    """Load the pipeline (chDB, bm25s, the SDKs) only when it is first used."""
-    if name in _LAZY:
-        from importlib import import_module
-
-        module, attribute = _LAZY[name]
-        return getattr(import_module(f".{module}", __name__), attribute)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+__getattr__, __dir__ = lazy.exports(__name__, __file__)
 
 __all__ = [
     "Backends",

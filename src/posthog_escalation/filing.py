@@ -56,7 +56,6 @@ from .errors import (
 from .models import Escalation, Severity
 from .playbook import Playbook, default_playbook
 from .public import public_title
-from .redact import redactor_for
 from .render import Redactor as RedactorFn
 from .render import render_markdown
 from .store import (
@@ -226,6 +225,8 @@ def plan_for_stored(
 
     Without a stored ticket the customer's names are unknown, so the plan is blocked.
     """
+    from .redact import redactor_for
+
     redactor = redactor_for(stored.ticket, extra_secrets, keep_project_ids=keep_project_ids)
     plan = plan_filing(stored.escalation, redactor, playbook, key=stored.idempotency_key)
     blockers = list(plan.blockers)

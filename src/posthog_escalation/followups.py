@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict
 from .errors import InputError, StateError
 from .models import AskKind, Depth, Dimension, Escalation, FollowUpPlan, Severity
 from .playbook import CloseCriterion, FollowUpCadence, Playbook, default_playbook
-from .redact import redactor_for
 from .render import render_markdown
 from .store import (
     EscalationStore,
@@ -203,6 +202,8 @@ def _rendered(
     stored: StoredEscalation, escalation: Escalation, extra_secrets: tuple[str, ...]
 ) -> dict[str, object]:
     """Both flavours of ``escalation``, redacted with the stored ticket's names."""
+    from .redact import redactor_for
+
     redactor = redactor_for(stored.ticket, extra_secrets, keep_project_ids=False)
     return {
         "escalation": escalation,

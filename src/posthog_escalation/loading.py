@@ -7,7 +7,9 @@ Hostile files are refused before they cost anything: a document larger than
 :data:`MAX_DOCUMENT_BYTES`, nested deeper than :data:`MAX_DEPTH`, with more than
 :data:`MAX_ALIASES` YAML aliases, or whose aliases would expand it past
 :data:`MAX_EXPANDED_NODES` values or :data:`MAX_EXPANDED_BYTES` of text (a "billion
-laughs" bomb). Every ticket, case and world spec is read through :func:`read_document`.
+laughs" bomb), or that refers to itself. Every ticket, case and world spec is read through
+:func:`read_document`, with PyYAML's C loader when libyaml is built in (the caps are
+checked on the composed document, before anything is constructed).
 
 Credentials in a ticket or triage report are replaced as it is validated
 (:func:`validate_document` calls :func:`~posthog_escalation.scrub.scrub_credentials`),
@@ -19,14 +21,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
-from yaml.events import AliasEvent
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from yaml.nodes import Node
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -37,39 +39,38 @@ MAX_EXPANDED_NODES = 500_000
 MAX_EXPANDED_BYTES = 20 * 1024 * 1024
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_TOO_DEEP_FOR_LIBYAML = "maximum nesting depth"
 
 
 class _Refused(Exception):
     """A document over one of the caps; ``args[0]`` says which."""
 
 
-class _BoundedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader that counts aliases and refuses deep nesting while it
-    composes, before anything is constructed."""
+def _children(node: Node) -> list[Node]:
+    from yaml.nodes import MappingNode, SequenceNode
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
-        self._aliases = 0
-
-    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
-        if self.check_event(AliasEvent):
-            self._aliases += 1
-            if self._aliases > MAX_ALIASES:
-                raise _Refused(f"uses more than {MAX_ALIASES} YAML aliases")
-        self._depth += 1
-        if self._depth > MAX_DEPTH:
-            raise _Refused(f"is nested deeper than {MAX_DEPTH} levels")
-        try:
-            return super().compose_node(parent, index)  # type: ignore[misc]
-        finally:
-            self._depth -= 1
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def _expanded_size(root: Node) -> tuple[int, int, int]:
     """Values, text bytes and depth of ``root`` with every alias expanded (each shared
-    node is measured once, then multiplied, so a bomb is measured without expanding it)."""
+    node is measured once, then multiplied, so a bomb is measured without expanding it).
+
+    Raises:
+        _Refused: The document uses more than :data:`MAX_ALIASES` aliases, is nested
+            deeper than :data:`MAX_DEPTH`, would expand past the caps, or refers to
+            itself.
+    """
+    from yaml.nodes import ScalarNode
+
     sizes: dict[int, tuple[int, int, int]] = {}
+    references: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    aliases = 0
     stack: list[tuple[Node, bool]] = [(root, False)]
     while stack:
         node, children_done = stack.pop()
@@ -78,12 +79,19 @@ def _expanded_size(root: Node) -> tuple[int, int, int]:
         if isinstance(node, ScalarNode):
             sizes[id(node)] = (1, len(str(node.value)), 1)
             continue
-        children: list[Node] = []
-        if isinstance(node, SequenceNode):
-            children = list(node.value)
-        elif isinstance(node, MappingNode):
-            children = [part for pair in node.value for part in pair]
+        children = _children(node)
         if not children_done:
+            if id(node) in open_nodes:
+                continue
+            open_nodes.add(id(node))
+            for child in children:
+                references[id(child)] = references.get(id(child), 0) + 1
+                if references[id(child)] > 1:
+                    aliases += 1
+                    if aliases > MAX_ALIASES:
+                        raise _Refused(f"uses more than {MAX_ALIASES} YAML aliases")
+                if id(child) in open_nodes:
+                    raise _Refused("refers to itself through a YAML alias")
             stack.append((node, True))
             stack.extend((child, False) for child in children if id(child) not in sizes)
             continue
@@ -93,6 +101,7 @@ def _expanded_size(root: Node) -> tuple[int, int, int]:
             values += child_values
             text += child_text
             depth = max(depth, child_depth + 1)
+        open_nodes.discard(id(node))
         sizes[id(node)] = (values, text, depth)
         if values > MAX_EXPANDED_NODES or text > MAX_EXPANDED_BYTES:
             raise _Refused(
@@ -104,8 +113,18 @@ def _expanded_size(root: Node) -> tuple[int, int, int]:
     return sizes[id(root)]
 
 
+def yaml_loader(text: str) -> Any:
+    """A safe YAML loader for ``text``: PyYAML's C loader (libyaml) when it is built in,
+    else its pure-Python one. Both only compose here; nothing is constructed before
+    :func:`_expanded_size` has measured the document."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", None) if yaml.__with_libyaml__ else None
+    return (loader or yaml.SafeLoader)(text)
+
+
 def _load_yaml(text: str) -> Any:
-    loader = _BoundedLoader(text)
+    loader = yaml_loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -136,12 +155,13 @@ def _refuse(path: Path, reason: str) -> InputError:
     )
 
 
-def read_document(path: Path) -> Any:
+def read_document(path: Path | str) -> Any:
     """Parse a YAML or JSON file (YAML is a superset, so ``.json`` is read strictly).
 
     Raises:
         InputError: The file is missing, unreadable, or not valid YAML/JSON.
     """
+    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -166,6 +186,8 @@ def read_document(path: Path) -> Any:
                 f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
                 "fix the JSON syntax",
             ) from None
+    import yaml
+
     try:
         return _load_yaml(text)
     except _Refused as exc:
@@ -173,9 +195,11 @@ def read_document(path: Path) -> Any:
     except RecursionError:
         raise _refuse(path, f"is nested deeper than {MAX_DEPTH} levels") from None
     except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or "syntax error"
+        if _TOO_DEEP_FOR_LIBYAML in problem:
+            raise _refuse(path, f"is nested deeper than {MAX_DEPTH} levels") from None
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
         raise InputError(f"{path}: invalid YAML{where}: {problem}", "fix the YAML syntax") from None
 
 
@@ -231,6 +255,6 @@ def validate_document(data: Any, model: type[M], *, source: str, prefix: str = "
         ) from None
 
 
-def load_model(path: Path, model: type[M]) -> M:
-    """Read ``path`` (YAML or JSON) and validate it as ``model``."""
+def load_model(path: Path | str, model: type[M]) -> M:
+    """Read ``path`` (YAML or JSON; a path or its text) and validate it as ``model``."""
     return validate_document(read_document(path), model, source=str(path))

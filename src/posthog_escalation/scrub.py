@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
-from .redact import Redactor
+if TYPE_CHECKING:
+    from .redact import Redactor
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -39,6 +40,8 @@ def _scrub_text(text: str, scrubber: Redactor) -> str:
 
 def credential_scrubber(extra_secrets: Iterable[str] = ()) -> Redactor:
     """A redactor that replaces credentials (and ``extra_secrets``) and nothing else."""
+    from .redact import Redactor
+
     return Redactor(extra_secrets=[s for s in extra_secrets if s], credentials_only=True)
 
 

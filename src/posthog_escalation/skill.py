@@ -1,10 +1,12 @@
 """The Claude skill in ``skill/``: its reference tables, rendered from the playbook, and
-the consistency checks that keep ``SKILL.md`` in step with the renderer.
+the consistency checks that keep ``SKILL.md`` and the template in step with the renderer.
 
-``skill/references/*.md`` are generated (``posthog-escalation skill build``) from
-``playbook.toml``, the one source of truth; ``SKILL.md`` is written by hand, but its
-template must carry exactly the headings and field labels :func:`render_markdown`
-produces. :func:`check_skill` reports every difference; a test runs it.
+The tables in ``skill/references/`` are generated (``posthog-escalation skill build``)
+from ``playbook.toml``, the one source of truth. ``SKILL.md`` (the workflow, written once)
+and ``references/template.md`` (the template) are written by hand, but the template must
+carry exactly the headings and field labels :func:`render_markdown` produces, and
+``SKILL.md`` must link it and name the MCP server in its ``compatibility`` line.
+:func:`check_skill` reports every difference; a test runs it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ GENERATED = (
 )
 SKILL_FILE = "SKILL.md"
 REFERENCES = "references"
+TEMPLATE_FILE = f"{REFERENCES}/template.md"
+SERVER_NAME = "posthog-escalation"
+MAX_COMPATIBILITY = 500
 TEMPLATE_START = "<!-- template:start -->"
 TEMPLATE_END = "<!-- template:end -->"
 MAX_DESCRIPTION = 1024
@@ -164,7 +169,10 @@ def _closing(playbook: Playbook) -> str:
     )
 
 
-def _escalate_steps(playbook: Playbook) -> str:
+def escalate_steps_page(playbook: Playbook | None = None) -> str:
+    """The playbook's steps for an "Escalate to engineering" decision, as a page (the
+    ``escalation://playbook`` resource shows it; the skill's own workflow is SKILL.md)."""
+    playbook = playbook or default_playbook()
     body = [f"{n}. {step}" for n, step in enumerate(playbook.escalate_steps, start=1)]
     return _page(
         'When the triage decision is "Escalate to engineering"',
@@ -182,7 +190,6 @@ def render_references(playbook: Playbook | None = None) -> dict[str, str]:
         "routing.md": _routing(playbook),
         "follow-up.md": _follow_up(playbook),
         "close-and-downgrade.md": _closing(playbook),
-        "escalate-steps.md": _escalate_steps(playbook),
     }
 
 
@@ -231,7 +238,8 @@ def frontmatter(text: str) -> dict[str, str]:
 
 
 def template_block(text: str) -> str:
-    """The template in SKILL.md: between the template markers, inside its outer fence."""
+    """The template in ``text`` (``references/template.md``): between the template
+    markers, inside its outer fence."""
     start, end = text.find(TEMPLATE_START), text.find(TEMPLATE_END)
     if start < 0 or end < start:
         return ""
@@ -268,9 +276,10 @@ def check_skill(
 ) -> list[str]:
     """Every way ``skill_dir`` disagrees with the playbook and the renderer.
 
-    Checks the frontmatter (``name`` and a ``description`` under 1,024 characters), that
-    the template in SKILL.md has exactly the renderer's headings in the same order and
-    every field label the renderer writes for ``example``, and the generated references.
+    Checks the frontmatter (``name``, a ``description`` under 1,024 characters and a
+    ``compatibility`` line naming the MCP server), that SKILL.md links the template, that
+    the template has exactly the renderer's headings in the same order and every field
+    label the renderer writes for ``example``, and the generated references.
     """
     path = skill_dir / SKILL_FILE
     if not path.exists():
@@ -287,18 +296,30 @@ def check_skill(
             f"SKILL.md frontmatter: `description` must be 1-{MAX_DESCRIPTION - 1} characters "
             f"(has {len(description)})"
         )
-    template = template_block(text)
+    compatibility = meta.get("compatibility", "")
+    if SERVER_NAME not in compatibility or len(compatibility) > MAX_COMPATIBILITY:
+        problems.append(
+            f"SKILL.md frontmatter: `compatibility` must name the {SERVER_NAME} MCP server in "
+            f"at most {MAX_COMPATIBILITY} characters"
+        )
+    if TEMPLATE_FILE not in text:
+        problems.append(f"SKILL.md does not link {TEMPLATE_FILE}")
+    template_path = skill_dir / TEMPLATE_FILE
+    template_text = template_path.read_text(encoding="utf-8") if template_path.exists() else ""
+    template = template_block(template_text)
     if not template:
-        problems.append(f"SKILL.md has no template between {TEMPLATE_START} and {TEMPLATE_END}")
+        problems.append(
+            f"{TEMPLATE_FILE} has no template between {TEMPLATE_START} and {TEMPLATE_END}"
+        )
     rendered = render_markdown(example, "internal")
     want, have = headings(rendered), headings(template)
     if want != have:
         problems.append(
-            f"SKILL.md template headings differ from the renderer's: expected {want}, found {have}"
+            f"{TEMPLATE_FILE} headings differ from the renderer's: expected {want}, found {have}"
         )
     missing = [label for label in labels(rendered) if label not in labels(template)]
     if missing:
-        problems.append(f"SKILL.md template lacks the renderer's field labels: {missing}")
+        problems.append(f"{TEMPLATE_FILE} lacks the renderer's field labels: {missing}")
     return problems + stale_references(skill_dir, playbook)
 
 

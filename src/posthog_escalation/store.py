@@ -52,7 +52,6 @@ from .config import ensure_private_dir
 from .errors import ConfigError, InputError, NotFoundError
 from .models import Cadence, Escalation, FollowUpPlan, Ticket
 from .playbook import add_cadence
-from .redact import redactor_for
 from .render import render_markdown
 from .scrub import scrub_credentials, scrub_model
 
@@ -950,6 +949,8 @@ def store_escalation(
         extra_secrets: Exact values to redact too (``Settings.secrets()``).
         keep_project_ids: ``Settings.keep_project_ids``.
     """
+    from .redact import redactor_for
+
     escalation = scrub_model(escalation, extra_secrets)
     ticket = scrub_model(ticket, extra_secrets) if ticket is not None else None
     redactor = redactor_for(ticket, extra_secrets, keep_project_ids=keep_project_ids)

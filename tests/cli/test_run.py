@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from posthog_escalation.cli import main
+from posthog_escalation.cli.run import EXIT_NOT_ESCALATED
 from posthog_escalation.models import Escalation
 from posthog_escalation.store import EscalationStore
 
@@ -87,7 +88,7 @@ def test_run_no_store_leaves_no_database(hogql_home: Path, tmp_path: Path) -> No
     assert not (tmp_path / "escalations.db").exists()
 
 
-def test_run_refuses_when_triage_does_not_escalate(
+def test_run_refuses_when_triage_does_not_escalate_with_its_own_exit_code(
     hogql_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     request = yaml.safe_load(DEMO.read_text())
@@ -96,7 +97,9 @@ def test_run_refuses_when_triage_does_not_escalate(
     path.write_text(yaml.safe_dump(request))
     out = tmp_path / "out"
     assert (
-        main(["--data-dir", str(tmp_path), "run", str(path), "--offline", "--out", str(out)]) == 0
+        main(["--data-dir", str(tmp_path), "run", str(path), "--offline", "--out", str(out)])
+        == EXIT_NOT_ESCALATED
+        == 3
     )
     assert "Not escalated" in capsys.readouterr().out
     assert not out.exists()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.eval_helpers import CASES, variant, write_case
+from evals.eval_helpers import CASES, committed_case, variant, write_case
 from posthog_escalation.cli import main
 
 FAST = CASES / "server-go-map-panic.yaml"
@@ -85,3 +85,24 @@ def test_the_data_folder_may_follow_the_command(
     runs = tmp_path / "runs"
     code = main(["eval", str(FAST), "--data-dir", str(hogql_home), "--runs-dir", str(runs)])
     assert code == 0, capsys.readouterr().err
+
+
+def test_a_case_can_be_named_by_its_id(
+    hogql_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from posthog_escalation.cli.evals import resolve_case_targets
+
+    assert resolve_case_targets([Path(FAST.stem)], CASES) == [FAST]
+    renamed = write_case(
+        tmp_path / "cases", committed_case("server-go-map-panic"), name="another-name"
+    )
+    assert resolve_case_targets([Path("server-go-map-panic")], renamed.parent) == [renamed]
+
+
+def test_an_unknown_case_id_is_one_line_and_exit_2(
+    hogql_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _eval(hogql_home, tmp_path, "no-such-case") == 2
+    err = capsys.readouterr().err
+    assert "no-such-case: no such case file, folder or case id" in err
+    assert "Traceback" not in err

@@ -14,6 +14,7 @@ from posthog_escalation.evals.cases import load_case
 from posthog_escalation.evals.records import (
     RunConfig,
     RunMeta,
+    RunResult,
     TrialRecord,
     append_record,
     latest_records,
@@ -29,7 +30,6 @@ from posthog_escalation.evals.report import (
     summarize,
     totals,
 )
-from posthog_escalation.evals.runner import RunResult
 from posthog_escalation.evals.scoring import Check, FigureScore, Graded
 
 REQUEST = load_case(CASES / "server-go-map-panic.yaml").request

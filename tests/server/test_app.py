@@ -57,6 +57,20 @@ async def test_the_server_lists_exactly_the_twelve_tools_with_output_schemas(
     assert "escalation_id" in tools["draft_escalation"].output_schema["properties"]
 
 
+async def test_the_hogql_tools_say_which_project_they_query_and_how_they_measure(
+    server: MCPServer,
+) -> None:
+    async with Client(server) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    hogql = tools["hogql_query"].description or ""
+    assert "POSTHOG_PROJECT_ID" in hogql and "POSTHOG_CROSS_CUSTOMER_PROJECT_ID" in hogql
+    assert "count no organizations there" in hogql and "demo world" in hogql
+    assert "leave the org count out" in hogql
+    impact = tools["impact_summary"].description or ""
+    assert "since the first matching event" in impact and "baseline" in impact
+    assert "stated test on daily counts" in impact
+
+
 async def test_annotations_mark_reads_writes_and_the_network(server: MCPServer) -> None:
     async with Client(server) as client:
         tools = {tool.name: tool.annotations for tool in (await client.list_tools()).tools}

@@ -4,6 +4,7 @@ folder and the demo backends."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,55 @@ async def test_render_internal_is_the_renderers_markdown(
     assert data["markdown"] == render_markdown(example_escalation, "internal")
     assert data["next_offset"] is None
     assert text(result) == data["markdown"]
+
+
+NPM_TOKEN = "npm_Wq8fZ2kR7xLm4NvB9cT1yH6jD3sP0aQe5UoG"
+
+
+def _leaky(escalation: Escalation) -> dict[str, Any]:
+    data = as_json(escalation)
+    data["communication"]["knows"] = f"They pasted their npm token {NPM_TOKEN} in the ticket."
+    return data
+
+
+async def test_render_replaces_credentials_in_the_escalation_it_is_given(
+    server: MCPServer, example_escalation: Escalation
+) -> None:
+    result = await call(server, "render_escalation", {"escalation": _leaky(example_escalation)})
+    markdown = ok(result)["markdown"]
+    assert "They pasted their npm token" in markdown
+    assert NPM_TOKEN not in markdown and NPM_TOKEN not in text(result)
+
+
+@pytest.mark.parametrize("tool", ["lint_escalation", "save_escalation", "find_known_issues"])
+async def test_every_tool_reads_tickets_and_escalations_through_the_credential_scrub(
+    server: MCPServer,
+    example_escalation: Escalation,
+    demo_request: EscalationRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    tool: str,
+) -> None:
+    from posthog_escalation import scrub
+
+    cleaned: list[Any] = []
+    scrub_credentials = scrub.scrub_credentials
+
+    def recording(data: Any, *args: Any) -> Any:
+        cleaned.append(scrub_credentials(data, *args))
+        return cleaned[-1]
+
+    monkeypatch.setattr(scrub, "scrub_credentials", recording)
+    ticket = demo_request.ticket.model_dump(mode="json")
+    ticket["body"] = f"{ticket['body']}\nnpm token: {NPM_TOKEN}"
+    arguments: dict[str, Any] = (
+        {"ticket": ticket}
+        if tool == "find_known_issues"
+        else {"escalation": _leaky(example_escalation)}
+    )
+    result = await call(server, tool, arguments)
+    assert not result.is_error, text(result)
+    assert cleaned and all(NPM_TOKEN not in json.dumps(data) for data in cleaned)
+    assert NPM_TOKEN not in text(result)
 
 
 async def test_render_public_with_the_ticket_replaces_the_customers_names(

@@ -19,10 +19,10 @@ from posthog_escalation.config import Settings
 from posthog_escalation.evidence import EvidenceLog
 from posthog_escalation.models import EscalationRequest, Evidence, SourceKind
 from posthog_escalation.server import build_server
-from posthog_escalation.server.tooling import MAX_CELL_CHARS, MAX_ROWS
 from posthog_escalation.tables import CUT
 from posthog_escalation.tools.docs import DocsIndex
-from posthog_escalation.tools.hogql import LocalHogQL
+from posthog_escalation.tools.hogql import HogQLResponse, LocalHogQL
+from posthog_escalation.tools.hogql.output import MAX_CELL_CHARS, MAX_ROWS
 
 SIGNATURE = "event = '$exception' AND properties.$exception_message ILIKE '%adoptedStyleSheets%'"
 PRIOR = [
@@ -126,6 +126,43 @@ async def test_hogql_query_cuts_a_large_own_limit_to_the_tool_bound(server: MCPS
     data = ok(await call(server, "hogql_query", {"query": "SELECT uuid FROM events LIMIT 1500"}))
     assert len(data["results"]) == MAX_ROWS
     assert data["hasMore"] and data["next_offset"] is None
+    assert any("cut to 1000 rows" in note for note in data["notes"])
+
+
+class CountingHogQL:
+    """The demo world, recording what each query asked for and how many rows came back."""
+
+    def __init__(self, world: LocalHogQL) -> None:
+        self.world = world
+        self.asked: list[dict[str, Any]] = []
+        self.returned: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.world, name)
+
+    async def query(self, hogql: str, **options: Any) -> HogQLResponse:
+        self.asked.append(options)
+        response = await self.world.query(hogql, **options)
+        self.returned.append(len(response.results))
+        return response
+
+
+async def test_hogql_query_never_fetches_more_rows_than_it_can_return(
+    hogql_settings: Settings, demo_backends: Backends, demo_world: LocalHogQL
+) -> None:
+    counting = CountingHogQL(demo_world)
+    backends = Backends(
+        hogql=counting,  # type: ignore[arg-type]
+        docs=demo_backends.docs,
+        issues=demo_backends.issues,
+        incidents=demo_backends.incidents,
+    )
+    server = build_server(settings=hogql_settings, backends=backends)
+    query = "SELECT uuid FROM events LIMIT 50000"
+    data = ok(await call(server, "hogql_query", {"query": query}))
+    assert counting.asked == [{"limit": None, "offset": 0, "max_rows": MAX_ROWS}]
+    assert counting.returned == [MAX_ROWS]
+    assert len(data["results"]) == MAX_ROWS and data["hasMore"]
     assert any("cut to 1000 rows" in note for note in data["notes"])
 
 

@@ -1,27 +1,27 @@
 """Core commands: render, lint, schema, playbook."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from ..errors import InputError
-from ..lint import RULES, lint
-from ..loading import load_model
-from ..models import SCHEMAS, Escalation, EscalationRequest
-from ..playbook import Playbook, load_playbook
-from ..redact import Redactor
-from ..render import Flavour, render_markdown
-from .common import console, state
+from .common import console, print_table, state
+
+if TYPE_CHECKING:
+    from ..playbook import Playbook
+    from ..render import Flavour
 
 FileArg = Annotated[Path, typer.Argument(help="A YAML or JSON file.", show_default=False)]
+SCHEMA_NAMES = ("escalation", "ticket", "triage", "request", "evidence")
+"""The contracts ``schema`` prints (the keys of ``models.SCHEMAS``; a test keeps them
+equal), named here so ``--help`` needs no model."""
 
 
-def _playbook(path: Path | None) -> Playbook:
+def _playbook(path: Path | None) -> "Playbook":
+    from ..playbook import load_playbook
+
     return load_playbook(path) if path else load_playbook()
 
 
@@ -34,6 +34,11 @@ def render(
     ] = None,
 ) -> None:
     """Render an escalation (YAML/JSON) as markdown in the template."""
+    from ..loading import load_model
+    from ..models import Escalation, EscalationRequest
+    from ..redact import Redactor
+    from ..render import render_markdown
+
     if flavour not in ("internal", "public"):
         raise InputError(f"--flavour: expected 'internal' or 'public', got '{flavour}'")
     escalation = load_model(file, Escalation)
@@ -51,6 +56,10 @@ def lint_command(
     playbook: Annotated[Path | None, typer.Option(help="A playbook TOML to check against.")] = None,
 ) -> None:
     """Run the quality gate on an escalation; exit 1 when it has errors."""
+    from ..lint import RULES, lint
+    from ..loading import load_model
+    from ..models import Escalation
+
     report = lint(load_model(file, Escalation), _playbook(playbook))
     if as_json:
         console.print_json(report.model_dump_json())
@@ -71,9 +80,11 @@ def lint_command(
 
 
 def schema(
-    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(SCHEMAS)}.")],
+    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(SCHEMA_NAMES)}.")],
 ) -> None:
     """Print the JSON Schema of a contract."""
+    from ..models import SCHEMAS
+
     model = SCHEMAS.get(name.lower())
     if model is None:
         raise InputError(f"unknown schema '{name}'", f"use one of: {', '.join(SCHEMAS)}")
@@ -89,6 +100,10 @@ def playbook_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Print the playbook's tables."""
+    from rich.table import Table
+
+    from ..lint import RULES
+
     book = _playbook(path)
     sections = {"routes", "severity", "follow-up", "close", "dimensions", "rules"}
     if section != "all" and section not in sections:
@@ -101,12 +116,12 @@ def playbook_command(
         table = Table("Dimension", "What to determine", title="Quantify before escalating")
         for dim in book.dimensions:
             table.add_row(dim.name, dim.determine)
-        console.print(table)
+        print_table(table)
     if "severity" in show:
         table = Table("Severity", "When", title="Severity rubric")
         for level, spec in book.severity.items():
             table.add_row(level.value, "\n".join(spec.criteria))
-        console.print(table)
+        print_table(table)
     if "routes" in show:
         table = Table("Route", "Issue type", "Escalate to", "Where", "Labels", "PostHog context")
         table.title = "Routing"
@@ -119,23 +134,23 @@ def playbook_command(
                 ", ".join(route.labels),
                 "\n".join(route.context),
             )
-        console.print(table)
+        print_table(table)
     if "follow-up" in show:
         table = Table("Severity", "Team follow-up", "Customer update", title="Follow-up cadence")
         for level, cadence in book.follow_up.items():
             note = f" ({cadence.customer_note})" if cadence.customer_note else ""
             table.add_row(level.value, str(cadence.team), f"{cadence.customer}{note}")
-        console.print(table)
+        print_table(table)
     if "close" in show:
         table = Table("Id", "Close or downgrade when", "Allows", title="Close / downgrade")
         for crit in book.close_criteria:
             table.add_row(crit.id, crit.text, ", ".join(crit.applies_to))
-        console.print(table)
+        print_table(table)
     if "rules" in show:
         table = Table("Rule", "Level", "Checks", title="Quality gate")
         for r in RULES:
             table.add_row(r.id, r.level, r.description)
-        console.print(table)
+        print_table(table)
 
 
 def register(app: typer.Typer) -> None:

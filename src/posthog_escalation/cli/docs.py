@@ -1,24 +1,20 @@
 """CLI commands for docs search: ``docs search``, ``docs answer``, ``docs sync``,
 ``docs stats``."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from ..tools.docs import (
-    ANSWER_MIN_CONFIDENCE,
-    DEFAULT_REPO,
-    IndexStats,
-    answer_from_docs,
-    open_docs_index,
-    sync_docs,
-)
-from .common import console, err_console, state
+from .common import console, err_console, print_table, started, state
+
+if TYPE_CHECKING:
+    from ..tools.docs import IndexStats
+
+DEFAULT_REPO = "https://github.com/PostHog/posthog.com.git"
+"""``tools.docs.sync.DEFAULT_REPO`` (a test keeps them equal), named here so ``--help``
+needs no index."""
 
 docs_app = typer.Typer(
     name="docs",
@@ -38,6 +34,8 @@ def search_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the hits as JSON.")] = False,
 ) -> None:
     """Rank docs sections for a question, with links to the exact section."""
+    from ..tools.docs import open_docs_index
+
     index = open_docs_index(state.settings)
     hits = index.search(query, area=area, limit=limit)
     if as_json:
@@ -66,6 +64,8 @@ def answer_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:
     """The docs section that answers a problem, its sentence and a calibrated confidence."""
+    from ..tools.docs import ANSWER_MIN_CONFIDENCE, answer_from_docs, open_docs_index
+
     index = open_docs_index(state.settings)
     answer = answer_from_docs(index, subject, symptom, error, route=route)
     if as_json:
@@ -98,6 +98,9 @@ def sync_command(
     ] = None,
 ) -> None:
     """Fetch contents/docs from posthog.com (shallow, sparse) or copy a folder; index it."""
+    from ..tools.docs import sync_docs
+
+    started()
     result = sync_docs(
         state.settings.data_dir,
         from_path=from_path,
@@ -121,6 +124,10 @@ def stats_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the stats as JSON.")] = False,
 ) -> None:
     """Show what the docs index holds: pages, sections, skipped files, size, build time."""
+    from rich.table import Table
+
+    from ..tools.docs import open_docs_index
+
     stats = open_docs_index(state.settings).stats
     if as_json:
         console.print_json(stats.model_dump_json())
@@ -141,12 +148,12 @@ def stats_command(
     table.add_row("build time", f"{stats.build_seconds:.2f} s")
     table.add_row("built at", stats.built_at.isoformat(timespec="seconds"))
     table.add_row("content hash", stats.content_hash[:16])
-    console.print(table)
+    print_table(table)
     for item in stats.skipped[:20]:
         err_console.print(f"[yellow]skipped[/] {item.path}: {item.reason}", highlight=False)
 
 
-def _skipped_text(stats: IndexStats) -> str:
+def _skipped_text(stats: "IndexStats") -> str:
     if not stats.skipped:
         return "0 skipped"
     kinds = ", ".join(f"{count} {kind}" for kind, count in stats.skipped_by_kind.items())

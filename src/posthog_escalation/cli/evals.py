@@ -1,20 +1,17 @@
 """``eval``: run the eval cases, print the report, and fail when a gating check fails."""
 
-from __future__ import annotations
-
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import anyio
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import InputError
-from ..evals.cases import load_cases
-from ..evals.records import RunConfig, TrialRecord, WorldBuild, resolve_run
-from ..evals.runner import Progress as RunProgress
-from ..evals.runner import RunResult, run_eval
-from .common import console, err_console, state
+from .common import console, err_console, started, state
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from ..evals.records import RunConfig, RunResult, TrialRecord, WorldBuild
 
 DEFAULT_CASES = Path("evals") / "cases"
 DEFAULT_RUNS = Path("runs")
@@ -22,28 +19,83 @@ DEFAULT_RUNS = Path("runs")
 _STATUS = {"passed": "[green]pass[/]", "failed": "[red]FAIL[/]", "infra_error": "[yellow]infra[/]"}
 
 
-def _run(
-    targets: list[Path],
-    config: RunConfig,
-    runs_dir: Path,
-    resume: str | None,
-    baseline: str | None,
-) -> RunResult:
-    settings = state.settings
-    resume_dir = resolve_run(resume, runs_dir) if resume else None
-    baseline_dir = resolve_run(baseline, runs_dir) if baseline else None
-    cases = [] if resume_dir else load_cases(targets)
-    with Progress(
+def resolve_case_targets(targets: list[Path], cases_dir: Path = DEFAULT_CASES) -> list[Path]:
+    """Case files and folders as given; a name that is neither is read as a case id in
+    ``cases_dir`` (``replay-safari-regression`` is ``evals/cases/replay-safari-regression.yaml``,
+    or the case there whose ``id`` it is).
+
+    Raises:
+        InputError: A name is no file, folder or case id.
+    """
+    resolved: list[Path] = []
+    for target in targets:
+        if target.exists() or len(target.parts) != 1:
+            resolved.append(target)
+            continue
+        resolved.append(_case_by_id(target.name, cases_dir))
+    return resolved
+
+
+def _case_by_id(case_id: str, cases_dir: Path) -> Path:
+    for suffix in (".yaml", ".yml"):
+        named = cases_dir / f"{case_id}{suffix}"
+        if named.is_file():
+            return named
+    if cases_dir.is_dir():
+        from ..evals.cases import case_files, load_case
+
+        for path in case_files([cases_dir]):
+            if load_case(path).id == case_id:
+                return path
+    raise InputError(
+        f"{case_id}: no such case file, folder or case id in {cases_dir}",
+        f"pass a case file, a folder of cases, or the id of a case in {cases_dir} "
+        "(e.g. replay-safari-regression)",
+    )
+
+
+def _progress() -> "Progress":
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err_console,
+        console=err_console.rich,
         transient=True,
-    ) as bar:
+    )
+
+
+def _run(
+    targets: list[Path],
+    config: "RunConfig",
+    runs_dir: Path,
+    resume: str | None,
+    baseline: str | None,
+) -> "RunResult":
+    import anyio
+
+    from ..evals.cases import load_cases
+    from ..evals.records import resolve_run
+    from ..evals.runner import Progress as RunProgress
+    from ..evals.runner import run_eval
+
+    settings = state.settings
+    started()
+    resume_dir = resolve_run(resume, runs_dir) if resume else None
+    baseline_dir = resolve_run(baseline, runs_dir) if baseline else None
+    cases = [] if resume_dir else load_cases(resolve_case_targets(targets))
+    with _progress() as bar:
         trials = bar.add_task("building worlds", total=None)
 
-        def on_world(build: WorldBuild) -> None:
+        def on_world(build: "WorldBuild") -> None:
             how = "reused" if build.reused else f"built in {build.seconds:.1f} s"
             bar.console.print(
                 f"[dim]› world {build.name}: {how} ({build.events:,} events)[/]", highlight=False
@@ -52,7 +104,7 @@ def _run(
         def on_planned(count: int) -> None:
             bar.update(trials, description="running trials", total=count, completed=0)
 
-        def on_trial(record: TrialRecord) -> None:
+        def on_trial(record: "TrialRecord") -> None:
             bar.console.print(
                 f"  {_STATUS[record.status]} {record.case_id} #{record.trial} "
                 f"[dim]({record.seconds:.2f} s)[/]",
@@ -109,23 +161,19 @@ def _floors(specs: list[str]) -> dict[str, float]:
 def _accuracy(
     dataset: Path, split: str, docs_dir: Path | None, runs_dir: Path, floors: dict[str, float]
 ) -> None:
+    import anyio
+
     from ..evals.accuracy import render_markdown, run_accuracy, write_run
     from ..evals.dataset import load_reports
     from ..tools.docs import open_folder_index, shipped_docs_dir
     from ..tools.docs.index import index_store
 
     settings = state.settings
+    started()
     reports = load_reports(dataset, split)  # type: ignore[arg-type]
     everything = load_reports(dataset, "all")
     docs = open_folder_index(docs_dir or shipped_docs_dir(), index_store(settings.data_dir))
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
+    with _progress() as bar:
         task = bar.add_task(f"reading {len(reports)} reports", total=len(reports))
         run = anyio.run(
             lambda: run_accuracy(
@@ -234,6 +282,8 @@ def eval_command(
             "--resume runs the cases of the resumed run; do not name cases with it",
             "drop the case arguments, or start a new run without --resume",
         )
+    from ..evals.records import RunConfig
+
     chosen: Literal["offline", "llm"] = "llm" if drafter == "llm" else "offline"
     config = RunConfig(
         drafter=chosen,

@@ -5,33 +5,39 @@ Each command opens the escalation store under the data folder, calls one functio
 :mod:`~posthog_escalation.store`, and prints the result.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
-import anyio
-import httpx2
 import typer
-from pydantic import SecretStr
 
-from .. import filing, followups
 from ..errors import InputError
-from ..followups import UpdateKind
-from ..playbook import default_playbook
-from ..store import EscalationStore, Status, StoredEscalation, utc
 from .common import console, err_console, state
+
+if TYPE_CHECKING:
+    import httpx2
+    from pydantic import SecretStr
+
+    from .. import filing
+    from ..followups import UpdateKind
+    from ..store import EscalationStore, StoredEscalation
 
 NOW_HELP = "Treat this moment as now (ISO 8601; UTC when no offset is given)."
 STATUS_STYLE = {"overdue": "bold red", "due": "yellow", "upcoming": "dim"}
 
 
-def github_client() -> httpx2.AsyncClient | None:
+def github_client() -> "httpx2.AsyncClient | None":
     """The HTTP client used to file (``None``: filing makes its own)."""
     return None
+
+
+def utc(moment: datetime) -> datetime:
+    """``moment`` in UTC (a naive time is taken as UTC)."""
+    from ..store import utc as to_utc
+
+    return to_utc(moment)
 
 
 def _now(value: str | None) -> datetime:
@@ -46,7 +52,9 @@ def _now(value: str | None) -> datetime:
 
 
 @contextmanager
-def _store() -> Iterator[EscalationStore]:
+def _store() -> "Iterator[EscalationStore]":
+    from ..store import EscalationStore
+
     store = EscalationStore.in_data_dir(state.settings.data_dir)
     try:
         yield store
@@ -66,7 +74,7 @@ def _when(moment: datetime | None) -> str:
     return "—" if moment is None else f"{utc(moment):%Y-%m-%d %H:%M} UTC"
 
 
-def _summary_line(stored: StoredEscalation) -> str:
+def _summary_line(stored: "StoredEscalation") -> str:
     where = stored.issue_url or stored.private_channel or "not filed"
     return (
         f"{stored.id}  {stored.status.value}  {stored.severity}  {stored.ticket_id}  "
@@ -82,6 +90,11 @@ def file_command(
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
 ) -> None:
     """File an escalation as a GitHub issue in its route's repository (dry run by default)."""
+    import anyio
+
+    from .. import filing
+    from ..playbook import default_playbook
+
     settings = state.settings
     with _store() as store:
         stored = store.get(escalation_id)
@@ -114,8 +127,13 @@ def file_command(
 
 
 async def _send(
-    plan: filing.FilingPlan, store: EscalationStore, escalation_id: str, token: SecretStr | None
-) -> filing.FilingResult:
+    plan: "filing.FilingPlan",
+    store: "EscalationStore",
+    escalation_id: str,
+    token: "SecretStr | None",
+) -> "filing.FilingResult":
+    from .. import filing
+
     client = github_client()
     if client is None:
         return await filing.file_escalation(
@@ -127,7 +145,9 @@ async def _send(
         )
 
 
-def _print_plan(stored: StoredEscalation, plan: filing.FilingPlan, as_json: bool) -> None:
+def _print_plan(stored: "StoredEscalation", plan: "filing.FilingPlan", as_json: bool) -> None:
+    from .. import filing
+
     if as_json:
         _json(
             {
@@ -172,6 +192,8 @@ def followups_command(
     now: str | None = typer.Option(None, "--now", help=NOW_HELP),
 ) -> None:
     """Follow-ups of open escalations by their severity's cadence, soonest first."""
+    from .. import followups
+
     moment = _now(now)
     with _store() as store:
         items = followups.list_followups(store, moment, due_only=due)
@@ -205,11 +227,13 @@ def update_command(
     now: str | None = typer.Option(None, "--now", help=NOW_HELP),
 ) -> None:
     """Record a follow-up (with the team, the customer or both) and restart its clock."""
+    from .. import followups
+
     if kind not in ("team", "customer", "both"):
         raise InputError(f"--kind '{kind}' is not known", "use team, customer or both")
     with _store() as store:
         stored = followups.record_update(
-            store, escalation_id, note, _now(now), kind=cast(UpdateKind, kind)
+            store, escalation_id, note, _now(now), kind=cast("UpdateKind", kind)
         )
     _plain(f"Recorded on {stored.id} ({kind}). Status: {stored.status.value}.")
     _plain(f"Next team check: {_when(stored.schedule.team_due)}")
@@ -223,6 +247,8 @@ def close_command(
     now: str | None = typer.Option(None, "--now", help=NOW_HELP),
 ) -> None:
     """Close an escalation for one of the playbook's close criteria."""
+    from .. import followups
+
     with _store() as store:
         result = followups.close(store, escalation_id, reason, _now(now), note=note)
     _plain(f"Closed {result.escalation.id}: {result.criterion.text}.")
@@ -239,6 +265,8 @@ def downgrade_command(
     now: str | None = typer.Option(None, "--now", help=NOW_HELP),
 ) -> None:
     """Lower an escalation's severity for one of the playbook's downgrade criteria."""
+    from .. import followups
+
     settings = state.settings
     with _store() as store:
         stored = followups.downgrade(
@@ -295,6 +323,8 @@ def list_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List stored escalations, oldest first."""
+    from ..store import Status
+
     wanted = []
     for name in status or []:
         try:

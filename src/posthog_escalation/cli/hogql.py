@@ -1,31 +1,22 @@
 """CLI commands for HogQL: ``hogql``, ``world build``, ``world truth`` and ``impact``."""
 
-from __future__ import annotations
-
 import json
+import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import anyio
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from ..errors import InputError
-from ..tools.hogql import (
-    HogQLBackend,
-    HogQLResponse,
-    ImpactSummary,
-    build_world,
-    impact_summary,
-    load_ground_truth,
-    load_world_spec,
-    open_backend,
-    packaged_world,
-    world_home,
-)
-from ..tools.hogql.output import MAX_ROWS, BoundedAnswer, bound_answer, text_table
-from .common import console, err_console, state
+from .common import console, err_console, print_table, started, state
+
+if TYPE_CHECKING:
+    from ..tools.hogql import HogQLBackend, HogQLResponse, ImpactSummary
+    from ..tools.hogql.output import BoundedAnswer
+
+MAX_ROWS = 1_000
+"""Rows the CLI prints at most: ``tools.hogql.output.MAX_ROWS`` (a test keeps them equal),
+named here so ``--help`` needs no engine."""
 
 world_app = typer.Typer(
     name="world",
@@ -47,7 +38,9 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _print_response(answer: BoundedAnswer) -> None:
+def _print_response(answer: "BoundedAnswer") -> None:
+    from ..tools.hogql.output import text_table
+
     response = answer.response
     typer.echo(text_table(response.columns, response.results))
     more = " (more available: add LIMIT/OFFSET)" if response.hasMore else ""
@@ -69,13 +62,18 @@ def hogql_command(
 
     At most 1,000 rows, 1,000 characters per cell and 1 MB in all are printed.
     """
+    import anyio
+
+    from ..tools.hogql import open_backend
+    from ..tools.hogql.output import bound_answer
+
     if limit is not None and not 1 <= limit <= MAX_ROWS:
         raise InputError(
             f"--limit {limit} is out of range: use 1 to {MAX_ROWS:,}",
             "aggregate in HogQL (count(), GROUP BY), or page with LIMIT and OFFSET",
         )
 
-    async def run() -> tuple[HogQLResponse, str]:
+    async def run() -> "tuple[HogQLResponse, str]":
         backend: Any = open_backend(state.settings, world=world)
         try:
             response = await backend.query(query, limit=limit, max_rows=MAX_ROWS)
@@ -109,13 +107,18 @@ def build_command(
     ] = False,
 ) -> None:
     """Generate a world into the embedded engine (reused when the spec is unchanged)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..tools.hogql import build_world, load_world_spec, packaged_world, world_home
+
     world_spec = load_world_spec(spec or packaged_world("demo"))
     home = world_home(state.settings.data_dir)
+    started()
     with Progress(
         TextColumn("[bold]{task.description:<28}"),
         BarColumn(),
         TimeElapsedColumn(),
-        console=err_console,
+        console=err_console.rich,
         transient=True,
         disable=as_json,
     ) as bar:
@@ -149,6 +152,16 @@ def truth_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the ground truth JSON.")] = False,
 ) -> None:
     """Show what each injected incident really did (building the world if needed)."""
+    from rich.table import Table
+
+    from ..tools.hogql import (
+        build_world,
+        load_ground_truth,
+        load_world_spec,
+        packaged_world,
+        world_home,
+    )
+
     world_spec = load_world_spec(spec or packaged_world("demo"))
     info = build_world(world_spec, home=world_home(state.settings.data_dir))
     truth = load_ground_truth(info)
@@ -168,12 +181,71 @@ def truth_command(
             f"{item.first_seen:%Y-%m-%d %H:%M}" if item.first_seen else "-",
             f"{item.last_seen:%Y-%m-%d %H:%M}" if item.last_seen else "-",
         )
-    console.print(table)
+    print_table(table)
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`")
+_CONDITION_SIGN = re.compile(
+    r"[=<>]|\b(?:and|or|not|in|like|ilike|is|between)\b|\w\s*\(", re.IGNORECASE
+)
+_COMPARISON = re.compile(r"[=<>]")
+SIGNATURE_KINDS = ("auto", "condition", "error")
+
+
+def error_condition(message: str) -> str:
+    """The HogQL condition for an error message: exceptions whose message contains it (as
+    the pipeline measures a ticket's quoted error)."""
+    from ..evidence import like_pattern
+
+    return (
+        "event = '$exception' AND properties.$exception_message ILIKE "
+        f"{like_pattern(message.strip())}"
+    )
+
+
+def signature_condition(signature: str, kind: str = "auto") -> tuple[str, bool]:
+    """The HogQL condition ``impact`` measures, and whether ``signature`` was read as an
+    error message.
+
+    ``condition`` takes it as HogQL; ``error`` as the text of an error message; ``auto``
+    as HogQL when it holds a comparison, a logical operator or a function call outside
+    its string literals and parses as a condition, else as an error message (a plain
+    signature such as ``adoptedStyleSheets.length``).
+
+    Raises:
+        QueryError: The text is not a valid condition although ``kind`` is ``condition``
+            or it holds a comparison (``=``, ``<``, ``>``), which error messages rarely do.
+    """
+    from ..errors import QueryError
+    from ..tools.hogql import validate_expression
+
+    if kind == "error":
+        return error_condition(signature), True
+    if kind == "condition":
+        validate_expression(signature)
+        return signature, False
+    bare = _QUOTED.sub("''", signature)
+    if _CONDITION_SIGN.search(bare):
+        try:
+            validate_expression(signature)
+        except QueryError as exc:
+            if _COMPARISON.search(bare):
+                raise QueryError(
+                    exc.message, f"{exc.hint}; or pass --as error to look for it as an error text"
+                ) from None
+            return error_condition(signature), True
+        return signature, False
+    return error_condition(signature), True
 
 
 def impact_command(
     signature: Annotated[
-        str, typer.Argument(help="HogQL condition over events, e.g. \"event = '$exception'\".")
+        str,
+        typer.Argument(
+            help="An error message or part of one (e.g. adoptedStyleSheets.length), or a HogQL "
+            "condition over events (e.g. \"event = '$exception'\").",
+            show_default=False,
+        ),
     ],
     since: Annotated[
         str | None, typer.Option("--since", help="Window start: ISO time or offset like -7d.")
@@ -183,13 +255,33 @@ def impact_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     world: WorldOption = None,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--as",
+            help="Read SIGNATURE as an error message (error), as HogQL (condition), or decide "
+            "from its shape (auto).",
+        ),
+    ] = "auto",
 ) -> None:
     """Quantify a signature: orgs, persons, trend, versions, environments, sessions."""
+    import anyio
 
-    async def run() -> ImpactSummary:
+    from ..tools.hogql import impact_summary, open_backend
+
+    if kind not in SIGNATURE_KINDS:
+        raise InputError(f"--as '{kind}' is not known", "use auto, condition or error")
+    condition, as_error = signature_condition(signature, kind)
+    if as_error:
+        err_console.print(
+            "[dim]reading it as an error message (--as condition to give HogQL)[/]",
+            highlight=False,
+        )
+
+    async def run() -> "ImpactSummary":
         backend: HogQLBackend = open_backend(state.settings, world=world)
         try:
-            return await impact_summary(backend, signature, since=since, until=until)
+            return await impact_summary(backend, condition, since=since, until=until)
         finally:
             await backend.aclose()
 
@@ -204,7 +296,9 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
-def _print_summary(s: ImpactSummary) -> None:
+def _print_summary(s: "ImpactSummary") -> None:
+    from rich.table import Table
+
     console.print("[bold]Impact of[/] ", end="")
     console.print(s.signature, highlight=False, markup=False)
     console.print(
@@ -244,7 +338,7 @@ def _print_summary(s: ImpactSummary) -> None:
                 if share
                 else "-",
             )
-        console.print(table)
+        print_table(table)
     if s.events_per_day:
         days = "  ".join(f"{d.day:%m-%d}: {d.events}" for d in s.events_per_day)
         console.print(f"per day  {days}", highlight=False)
@@ -262,7 +356,7 @@ def _print_summary(s: ImpactSummary) -> None:
                 f"{v.all_events:,}",
                 _pct(v.affected_rate),
             )
-        console.print(table)
+        print_table(table)
     envs = [e for e in s.environments if e.affected_events]
     if envs:
         console.print(

@@ -1,29 +1,18 @@
 """CLI commands for known-issue search: ``issues search``, ``issues match``,
 ``issues snapshot``."""
 
-from __future__ import annotations
-
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import anyio
 import typer
 
 from ..errors import InputError
-from ..loading import load_model
-from ..models import EscalationRequest
-from ..playbook import default_playbook
-from ..tools.issues import (
-    GitHubIssues,
-    IssueSearchResult,
-    KnownIssueCandidates,
-    build_snapshot,
-    find_known_issues,
-    open_issue_search,
-)
-from ..understanding import extract_signals
-from .common import console, err_console, state
+from .common import console, err_console, started, state
+
+if TYPE_CHECKING:
+    from ..models import EscalationRequest
+    from ..tools.issues import IssueSearchResult, KnownIssueCandidates
 
 issues_app = typer.Typer(
     name="issues",
@@ -54,10 +43,14 @@ def search_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Search issues with GitHub's syntax; every word must match."""
+    import anyio
+
+    from ..tools.issues import open_issue_search
+
     if not 1 <= limit <= 100:
         raise InputError(f"--limit {limit} is out of range", "use a number from 1 to 100")
 
-    async def run() -> IssueSearchResult:
+    async def run() -> "IssueSearchResult":
         backend = open_issue_search(state.settings)
         try:
             return await backend.search(
@@ -94,13 +87,21 @@ def match_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Rank known issues that may describe the ticket's problem, with reasons."""
+    import anyio
+
+    from ..loading import load_model
+    from ..models import EscalationRequest
+    from ..playbook import default_playbook
+    from ..tools.issues import find_known_issues, open_issue_search
+    from ..understanding import extract_signals
+
     request = load_model(ticket_file, EscalationRequest)
     playbook = default_playbook()
     if route is not None:
         playbook.route(route)
     signals = extract_signals(request.ticket, request.triage)
 
-    async def run() -> KnownIssueCandidates:
+    async def run() -> "KnownIssueCandidates":
         backend = open_issue_search(state.settings)
         try:
             return await find_known_issues(
@@ -116,11 +117,11 @@ def match_command(
     _render_match(result)
 
 
-def _reference(request: EscalationRequest) -> datetime:
+def _reference(request: "EscalationRequest") -> datetime:
     return request.ticket.created_at or datetime.now(UTC)
 
 
-def _render_match(result: KnownIssueCandidates) -> None:
+def _render_match(result: "KnownIssueCandidates") -> None:
     _backend_note(result.backend)
     console.print(
         f"route: {result.route or 'unknown'}  repositories: {', '.join(result.repos)}",
@@ -194,6 +195,11 @@ def snapshot_command(
 ) -> None:
     """Build an issue snapshot from the real GitHub API (GITHUB_TOKEN raises the limits):
     labels, state and state reason, the issue a duplicate points to, last update."""
+    import anyio
+
+    from ..tools.issues import GitHubIssues, build_snapshot
+
+    started()
     moment = _parse_since(since)
     target = out or state.settings.data_dir / "issues" / "snapshot.jsonl"
     settings = state.settings

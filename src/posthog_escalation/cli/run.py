@@ -1,27 +1,26 @@
 """The main job: ``run`` a ticket file into an escalation, and the bundled ``demo``."""
 
-from __future__ import annotations
-
 import hashlib
 import json
 import os
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import anyio
 import typer
 
 from ..errors import InputError
-from ..loading import load_model
-from ..models import EscalationRequest
-from ..outcome import Outcome
-from ..pipeline import DrafterChoice, escalate
-from ..store import EscalationStore, store_escalation
-from .common import console, err_console, state
+from .common import console, err_console, started, state
+
+if TYPE_CHECKING:
+    from ..models import EscalationRequest
+    from ..outcome import Outcome
+    from ..pipeline import DrafterChoice
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DEMO_REQUEST = EXAMPLES / "demo_request.yaml"
+EXIT_NOT_ESCALATED = 3
+"""``run``'s exit code when the triage report decided not to escalate (nothing written)."""
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -71,7 +70,7 @@ def _write_private(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def write_outputs(outcome: Outcome, out: Path) -> list[Path]:
+def write_outputs(outcome: "Outcome", out: Path) -> list[Path]:
     """Write the escalation's files into ``out`` (0600 each); returns the paths written."""
     _prepare_out(out)
     assert outcome.escalation is not None
@@ -93,9 +92,15 @@ def write_outputs(outcome: Outcome, out: Path) -> list[Path]:
 
 
 def _execute(
-    request: EscalationRequest, drafter: DrafterChoice, out: Path | None, store: bool
+    request: "EscalationRequest", drafter: "DrafterChoice", out: Path | None, store: bool
 ) -> int:
+    import anyio
+
+    from ..pipeline import escalate
+    from ..store import EscalationStore, store_escalation
+
     settings = state.settings
+    started()
 
     def progress(label: str) -> None:
         err_console.print(f"[dim]›[/] {label}", highlight=False)
@@ -104,8 +109,10 @@ def _execute(
         lambda: escalate(request, settings=settings, drafter=drafter, progress=progress)
     )
     if outcome.refusal is not None:
-        console.print(f"Not escalated: ticket {outcome.ticket_id}: {outcome.refusal.reason}")
-        return 0
+        console.print(
+            f"Not escalated: ticket {outcome.ticket_id}: {outcome.refusal.reason}", markup=False
+        )
+        return EXIT_NOT_ESCALATED
     escalation = outcome.escalation
     assert escalation is not None
     target = out or default_out(escalation.ticket_id)
@@ -155,7 +162,15 @@ def run(
         bool, typer.Option("--no-store", help="Do not save it in the store.")
     ] = False,
 ) -> None:
-    """Escalate a ticket: gather evidence, draft, gate, render and store it."""
+    """Escalate a ticket: gather evidence, draft, gate, render and store it.
+
+    Exit codes: 0 escalated and past the quality gate; 1 the gate found errors (the files
+    are still written); 2 bad input; 3 not escalated, because the triage report decided
+    against it (nothing written or stored).
+    """
+    from ..loading import load_model
+    from ..models import EscalationRequest
+
     if offline and llm:
         raise typer.BadParameter("choose one of --offline and --llm")
     drafter: DrafterChoice = "offline" if offline else "llm" if llm else "auto"
@@ -171,6 +186,9 @@ def demo(
     out: Annotated[Path | None, typer.Option(help="Folder for the output files.")] = None,
 ) -> None:
     """Run the bundled demo ticket end to end, offline, on the embedded demo world."""
+    from ..loading import load_model
+    from ..models import EscalationRequest
+
     if out is not None:
         _check_out(out)
     request = load_model(DEMO_REQUEST, EscalationRequest)

@@ -10,20 +10,19 @@ how to add them is. The server module is imported only when ``serve`` runs, so o
 commands start fast.
 """
 
-from __future__ import annotations
-
 import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import anyio
 import typer
 
-from ..config import Settings
 from ..errors import InputError
-from .common import console, err_console, state
+from .common import console, err_console, started, state
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 DEFAULT_PORT = 8765
 SCRIPT = "posthog-escalation"
@@ -63,6 +62,8 @@ def serve_command(
     ] = "warning",
 ) -> None:
     """Run the MCP server (stdio by default) with the evidence tools, prompt and resources."""
+    import anyio
+
     from ..server import build_server, check_bind, run_stdio, serve_http
 
     level = log_level.upper()
@@ -75,6 +76,7 @@ def serve_command(
         check_bind(host, settings)
     _stderr_logging(level)
     server = build_server(settings=settings, log_level=level)
+    started()
     if http:
         token = " (bearer token required)" if settings.mcp_token else ""
 
@@ -101,7 +103,7 @@ def command_path() -> list[str]:
     ]
 
 
-def mcp_server_entry(settings: Settings) -> dict[str, Any]:
+def mcp_server_entry(settings: "Settings") -> dict[str, Any]:
     """How a client starts this installation's server: absolute command, ``serve``, and
     the data folder. Nothing else is set, so the server runs on the embedded demo data
     unless the client's environment configures more."""
@@ -114,13 +116,13 @@ def mcp_server_entry(settings: Settings) -> dict[str, Any]:
     }
 
 
-def mcp_config(settings: Settings, name: str = SCRIPT) -> dict[str, Any]:
+def mcp_config(settings: "Settings", name: str = SCRIPT) -> dict[str, Any]:
     """The ``mcpServers`` block (Claude Desktop's ``claude_desktop_config.json``, a
     project's ``.mcp.json``)."""
     return {"mcpServers": {name: mcp_server_entry(settings)}}
 
 
-def claude_code_config(settings: Settings) -> dict[str, Any]:
+def claude_code_config(settings: "Settings") -> dict[str, Any]:
     """The server object ``claude mcp add-json <name> '<json>'`` takes."""
     return {"type": "stdio", **mcp_server_entry(settings)}
 

@@ -13,7 +13,6 @@ import json
 import re
 from typing import Any, Literal
 
-from anthropic import transform_schema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..models import AskKind, Region, Reproducibility, Severity
@@ -124,6 +123,8 @@ class DraftAnswer(_Part):
 
 def output_format() -> dict[str, Any]:
     """The ``output_config.format`` that asks for a :class:`DraftAnswer`."""
+    from anthropic import transform_schema
+
     return {"type": "json_schema", "schema": transform_schema(DraftAnswer)}
 
 

@@ -32,11 +32,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-import anthropic
-from anthropic import AsyncAnthropic
-from anthropic.lib.tools.mcp import async_mcp_tool
+from typing import TYPE_CHECKING, Any
 
 from ..backends import Backends
 from ..config import Settings
@@ -54,6 +50,10 @@ from .briefing import revision_message, scrub, task_message
 from .offline import draft_offline
 from .pricing import cost_usd
 from .prompts import load_prompt
+
+if TYPE_CHECKING:
+    import anthropic
+    from anthropic import AsyncAnthropic
 
 log = logging.getLogger(__name__)
 
@@ -172,10 +172,14 @@ def make_client(settings: Settings) -> AsyncAnthropic:
             "ANTHROPIC_API_KEY is not set, so the Claude drafter cannot run",
             "set ANTHROPIC_API_KEY, or draft offline (--offline)",
         )
+    from anthropic import AsyncAnthropic
+
     return AsyncAnthropic(api_key=settings.anthropic_api_key.get_secret_value())
 
 
 async def _tools(mcp_client: Any, recorder: _Recorder) -> list[Any]:
+    from anthropic.lib.tools.mcp import async_mcp_tool
+
     listed = await mcp_client.list_tools()
     chosen = sorted((t for t in listed.tools if t.name in DRAFTING_TOOLS), key=lambda t: t.name)
     return [
@@ -217,6 +221,8 @@ def _answer(message: Any) -> tuple[DraftAnswer | None, str | None]:
 
 def _config_error(exc: anthropic.APIStatusError, model: str) -> Exception | None:
     """The error to raise for a rejection the user must fix, or None for a transient one."""
+    import anthropic
+
     if isinstance(exc, anthropic.AuthenticationError | anthropic.PermissionDeniedError):
         return AuthError(
             f"Anthropic rejected the API key ({exc.status_code})",
@@ -372,6 +378,8 @@ class _Session:
     async def guarded(self, api: AsyncAnthropic, mcp_client: Any) -> DraftResult | Exception:
         """:meth:`converse`, with every way it can end turned into a value (an exception
         raised inside the MCP client's task group would reach the caller wrapped)."""
+        import anthropic
+
         try:
             return await self.converse(api, mcp_client)
         except _Unfinished as exc:

@@ -8,11 +8,20 @@ reports and baselines.
 - :mod:`.judge`: the optional LLM judge.
 """
 
-from .cases import EvalCase, case_schema, load_case, load_cases, write_case_schema
-from .records import RunConfig, RunMeta, TrialRecord
-from .report import render_report, summarize
-from .runner import Progress, RunResult, run_eval, run_trial
-from .scoring import gating_checks, graded_scores, pass_at_k, pass_hat_k
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .. import lazy
+
+if TYPE_CHECKING:
+    from .cases import EvalCase, case_schema, load_case, load_cases, write_case_schema
+    from .records import RunConfig, RunMeta, RunResult, TrialRecord
+    from .report import render_report, summarize
+    from .runner import Progress, run_eval, run_trial
+    from .scoring import gating_checks, graded_scores, pass_at_k, pass_hat_k
+
+__getattr__, __dir__ = lazy.exports(__name__, __file__)
 
 __all__ = [
     "EvalCase",

@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import anthropic
-from anthropic import AsyncAnthropic
 from pydantic import BaseModel, Field, ValidationError
 
 from ..config import Settings
 from ..errors import ConfigError
 from ..outcome import Outcome, Usage
+
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropic
 
 PROMPT_NAME = "judge"
 SOURCE_PROMPTS = Path(__file__).resolve().parents[3] / "prompts"
@@ -121,12 +123,19 @@ def judge_message(ticket_text: str, expectations: dict[str, Any], escalation_md:
     )
 
 
-INFRA_ERRORS: tuple[type[BaseException], ...] = (
-    anthropic.APIConnectionError,
-    anthropic.RateLimitError,
-    anthropic.InternalServerError,
-    anthropic.OverloadedError,
-)
+def model_api_errors() -> tuple[type[BaseException], ...]:
+    """The Anthropic SDK's errors that say the API was unavailable (not that a request
+    was wrong). Empty while the SDK is not loaded: nothing else can raise them, and an
+    offline run never pays for importing it."""
+    anthropic = sys.modules.get("anthropic")
+    if anthropic is None:
+        return ()
+    return (
+        anthropic.APIConnectionError,
+        anthropic.RateLimitError,
+        anthropic.InternalServerError,
+        anthropic.OverloadedError,
+    )
 
 
 class Judge:
@@ -150,6 +159,8 @@ class Judge:
                 "the LLM judge needs ANTHROPIC_API_KEY",
                 "set ANTHROPIC_API_KEY, or run without --judge",
             )
+        from anthropic import AsyncAnthropic
+
         client = AsyncAnthropic(api_key=settings.anthropic_api_key.get_secret_value())
         return cls(client, settings.model)
 
@@ -157,6 +168,8 @@ class Judge:
         self, ticket_text: str, expectations: dict[str, Any], outcome: Outcome
     ) -> JudgeResult:
         """Grade one outcome; errors become a :class:`JudgeResult` with ``error`` set."""
+        import anthropic
+
         if outcome.escalation is None:
             return JudgeResult(model=self.model, error="no escalation to judge")
         try:
@@ -172,7 +185,7 @@ class Judge:
                 ],
                 output_config={"format": _verdict_format()},
             )
-        except INFRA_ERRORS as exc:
+        except model_api_errors() as exc:
             return JudgeResult(
                 model=self.model, error=f"judge API unavailable: {type(exc).__name__}"
             )

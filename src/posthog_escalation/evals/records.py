@@ -9,6 +9,7 @@ last record of a case-trial wins.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -130,6 +131,28 @@ class TrialRecord(BaseModel):
 
 
 _write_lock = threading.Lock()
+
+
+@dataclass
+class RunResult:
+    """A finished (or budget-stopped) run.
+
+    Attributes:
+        run_dir: Where the records, ``run.json`` and ``report.md`` are.
+        meta: The run's metadata.
+        records: The latest record of every case-trial that ran.
+        not_run: Case-trials that did not run (the budget was reached).
+    """
+
+    run_dir: Path
+    meta: RunMeta
+    records: list[TrialRecord]
+    not_run: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def gating_failed(self) -> bool:
+        """True when any trial failed a gating check."""
+        return any(r.status == "failed" for r in self.records)
 
 
 def append_record(run_dir: Path, record: TrialRecord) -> None:

@@ -12,13 +12,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import mean
-from typing import TYPE_CHECKING
 
-from .records import REPORT_FILE, TrialRecord, latest_records, load_meta, load_records
+from .records import (
+    REPORT_FILE,
+    RunResult,
+    TrialRecord,
+    latest_records,
+    load_meta,
+    load_records,
+)
 from .scoring import pass_at_k, pass_hat_k
-
-if TYPE_CHECKING:
-    from .runner import RunResult
 
 
 @dataclass

@@ -15,11 +15,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import anthropic
 import anyio
 from pydantic import BaseModel
 
@@ -30,11 +29,12 @@ from ..outcome import Outcome
 from ..pipeline import escalate
 from ..tools.hogql import GroundTruth, LocalHogQL, build_world, load_world_spec, world_home
 from .cases import EvalCase, load_case
-from .judge import Judge
+from .judge import Judge, model_api_errors
 from .records import (
     CaseRef,
     RunConfig,
     RunMeta,
+    RunResult,
     TrialRecord,
     WorldBuild,
     append_record,
@@ -44,20 +44,16 @@ from .records import (
     new_run_dir,
     write_meta,
 )
+from .report import load_baseline, write_report
 from .scoring import Check, gating_checks, graded_scores
 
 log = logging.getLogger(__name__)
 
-INFRA_ERRORS: tuple[type[BaseException], ...] = (
-    RateLimitedError,
-    UnavailableError,
-    TimeoutError,
-    anthropic.APIConnectionError,
-    anthropic.RateLimitError,
-    anthropic.InternalServerError,
-    anthropic.OverloadedError,
-)
-"""Errors that say a service was unavailable, not that the escalation was wrong."""
+
+def infra_errors() -> tuple[type[BaseException], ...]:
+    """Errors that say a service was unavailable, not that the escalation was wrong."""
+    return (RateLimitedError, UnavailableError, TimeoutError, *model_api_errors())
+
 
 Escalate = Callable[..., object]
 
@@ -76,28 +72,6 @@ class Progress:
     world: Callable[[WorldBuild], None] | None = None
     planned: Callable[[int], None] | None = None
     trial: Callable[[TrialRecord], None] | None = None
-
-
-@dataclass
-class RunResult:
-    """A finished (or budget-stopped) run.
-
-    Attributes:
-        run_dir: Where the records, ``run.json`` and ``report.md`` are.
-        meta: The run's metadata.
-        records: The latest record of every case-trial that ran.
-        not_run: Case-trials that did not run (the budget was reached).
-    """
-
-    run_dir: Path
-    meta: RunMeta
-    records: list[TrialRecord]
-    not_run: list[tuple[str, int]] = field(default_factory=list)
-
-    @property
-    def gating_failed(self) -> bool:
-        """True when any trial failed a gating check."""
-        return any(r.status == "failed" for r in self.records)
 
 
 class _Spend(BaseModel):
@@ -190,7 +164,7 @@ async def run_trial(
             case.request, settings=settings, backends=backends, drafter=drafter
         )
         truth = _truth(backends, case)
-    except INFRA_ERRORS as exc:
+    except infra_errors() as exc:
         return TrialRecord(
             **base,
             status="infra_error",
@@ -273,8 +247,6 @@ async def run_eval(
     Raises:
         ConfigError: The Claude drafter or the judge was asked for without a key.
     """
-    from .report import load_baseline, write_report
-
     before = load_baseline(baseline) if baseline is not None else None
     progress = progress or Progress()
     started = time.perf_counter()

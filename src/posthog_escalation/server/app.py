@@ -19,17 +19,13 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
-import httpx2
 from mcp.server.mcpserver import MCPServer, UserMessage
 from pydantic import BaseModel, Field
-from tenacity.wait import wait_base
 
-from ..backends import Backends
-from ..config import Settings
-from ..playbook import Playbook, default_playbook
+from .. import __version__
 from .content import (
     escalate_messages,
     playbook_text,
@@ -43,6 +39,14 @@ from .followthrough_tools import followthrough_tools
 from .runtime import Runtime
 from .sessions import EvidenceSink, ServerRun
 from .skills import SkillsExtension, packaged_skill
+
+if TYPE_CHECKING:
+    import httpx2
+    from tenacity.wait import wait_base
+
+    from ..backends import Backends
+    from ..config import Settings
+    from ..playbook import Playbook
 
 SERVER_NAME = "posthog-escalation"
 INSTRUCTIONS = """\
@@ -71,6 +75,18 @@ def _lifespan(runtime: Runtime) -> Any:
                     await runtime.exit()
 
     return lifespan
+
+
+def _warming(runtime: Runtime) -> Any:
+    """Server middleware: the backends start opening once a tool list is answered."""
+
+    async def warm_after_listing(ctx: Any, call_next: Any) -> Any:
+        result = await call_next(ctx)
+        if getattr(ctx, "method", None) == "tools/list":
+            runtime.listed()
+        return result
+
+    return warm_after_listing
 
 
 def _scrubbing(runtime: Runtime) -> Any:
@@ -118,10 +134,9 @@ def build_server(
         github_wait: Wait between filing retries (tests pass ``tenacity.wait_none()``).
         log_level: The SDK's log level (logs go to stderr).
     """
-    book = playbook or default_playbook()
     runtime = Runtime(
         settings,
-        book,
+        playbook,
         evidence,
         backends,
         github_transport=github_transport,
@@ -132,7 +147,7 @@ def build_server(
         SERVER_NAME,
         title="PostHog support escalations",
         instructions=INSTRUCTIONS,
-        version=_version(),
+        version=__version__,
         lifespan=_lifespan(runtime),
         log_level=log_level.upper(),  # type: ignore[arg-type]
         tools=[
@@ -143,21 +158,13 @@ def build_server(
         extensions=[SkillsExtension([skill] if skill else [])],
     )
     server.middleware.append(_scrubbing(runtime))
-    _register_resources(server, book)
-    _register_prompt(server, book)
+    server.middleware.append(_warming(runtime))
+    _register_resources(server, runtime)
+    _register_prompt(server, runtime)
     return server
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("posthog-escalation")
-    except PackageNotFoundError:
-        return "0"
-
-
-def _register_resources(server: MCPServer[Any], playbook: Playbook) -> None:
+def _register_resources(server: MCPServer[Any], runtime: Runtime) -> None:
     @server.resource(
         "escalation://template",
         name="template",
@@ -179,7 +186,7 @@ def _register_resources(server: MCPServer[Any], playbook: Playbook) -> None:
         mime_type="text/markdown",
     )
     def playbook_resource() -> str:
-        return playbook_text(playbook)
+        return playbook_text(runtime.playbook)
 
     @server.resource(
         "escalation://schema",
@@ -203,7 +210,7 @@ def _register_resources(server: MCPServer[Any], playbook: Playbook) -> None:
         return request_schema_text()
 
 
-def _register_prompt(server: MCPServer[Any], playbook: Playbook) -> None:
+def _register_prompt(server: MCPServer[Any], runtime: Runtime) -> None:
     @server.prompt(
         name="escalate",
         title="Escalate a support ticket",
@@ -220,4 +227,6 @@ def _register_prompt(server: MCPServer[Any], playbook: Playbook) -> None:
             str | None, Field(description="The triage report, if any (text, YAML or JSON).")
         ] = None,
     ) -> list[UserMessage]:
-        return [UserMessage(text) for text in escalate_messages(ticket, triage_report, playbook)]
+        return [
+            UserMessage(text) for text in escalate_messages(ticket, triage_report, runtime.playbook)
+        ]

@@ -1,10 +1,10 @@
 """What the MCP server reads out rather than computes: the template, the playbook, the
 schema and the ``escalate`` prompt.
 
-Nothing here is written twice. The workflow and the template come from the skill's
-``SKILL.md`` when the source checkout is present; otherwise (an installed wheel) they
-are built from the playbook's generated reference pages and the packaged example
-escalation, rendered by the same renderer that renders every escalation.
+Nothing here is written twice. The workflow comes from the skill's ``SKILL.md`` and the
+template from its ``references/template.md`` (installed with the package, or the source
+checkout's); without them they are built from the playbook's pages and the packaged
+example escalation, rendered by the same renderer that renders every escalation.
 """
 
 from __future__ import annotations
@@ -18,25 +18,43 @@ from ..loading import validate_document
 from ..models import Escalation, EscalationRequest
 from ..playbook import Playbook
 from ..render import render_markdown
-from ..skill import GENERATED, SKILL_FILE, render_references, template_block
+from ..skill import (
+    GENERATED,
+    SKILL_FILE,
+    TEMPLATE_FILE,
+    escalate_steps_page,
+    render_references,
+    template_block,
+)
 from .schemas import document_schema
 from .skills import SKILL_DIR, SKILL_PACKAGE
 
 _FRONTMATTER = re.compile(r"^---\n.*?\n---\n", re.DOTALL)
 
 
+def _skill_file(name: str) -> str | None:
+    """A file of the skill: the installed copy (package data mapped from the top-level
+    skill/ folder), else the checkout's, else None."""
+    try:
+        return (resources.files(SKILL_PACKAGE) / name).read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        path = SKILL_DIR / name
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
 @cache
 def skill_text() -> str | None:
-    """``SKILL.md`` without its frontmatter: the installed copy (package data mapped from
-    the top-level skill/ folder), else the checkout's, else None."""
-    try:
-        text = (resources.files(SKILL_PACKAGE) / SKILL_FILE).read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError):
-        path = SKILL_DIR / SKILL_FILE
-        if not path.is_file():
-            return None
-        text = path.read_text(encoding="utf-8")
+    """``SKILL.md`` without its frontmatter, or None without the skill."""
+    text = _skill_file(SKILL_FILE)
+    if text is None:
+        return None
     return _FRONTMATTER.sub("", text, count=1).strip() + "\n"
+
+
+@cache
+def template_skeleton() -> str:
+    """The template of ``references/template.md`` (empty without the skill)."""
+    return template_block(_skill_file(TEMPLATE_FILE) or "")
 
 
 @cache
@@ -51,10 +69,10 @@ def example_escalation() -> Escalation:
 
 
 def template_text() -> str:
-    """The template resource: the skeleton from SKILL.md, then a filled example."""
+    """The template resource: the skeleton from the skill, then a filled example."""
     example = render_markdown(example_escalation(), "internal").rstrip()
     parts = ["# The escalation template", ""]
-    skeleton = template_block(skill_text() or "")
+    skeleton = template_skeleton()
     if skeleton:
         parts += [
             "Write the escalation in exactly this shape; replace every `<...>`.",
@@ -79,8 +97,8 @@ def _without_banner(page: str) -> str:
 def playbook_text(playbook: Playbook) -> str:
     """The playbook resource: dimensions, severity rubric, routing, follow-up cadence,
     close/downgrade criteria and the escalate steps, as the skill's references show them."""
-    pages = render_references(playbook)
-    body = "\n\n".join(_without_banner(page) for page in pages.values())
+    pages = [*render_references(playbook).values(), escalate_steps_page(playbook)]
+    body = "\n\n".join(_without_banner(page) for page in pages)
     return f"# The escalation playbook\n\n{playbook.motto}\n\n{body}\n"
 
 
@@ -96,9 +114,8 @@ def request_schema_text() -> str:
 
 
 def _workflow_fallback(playbook: Playbook) -> str:
-    pages = render_references(playbook)
-    steps = _without_banner(pages["escalate-steps.md"])
-    dimensions = _without_banner(pages["dimensions.md"])
+    steps = _without_banner(escalate_steps_page(playbook))
+    dimensions = _without_banner(render_references(playbook)["dimensions.md"])
     return (
         "# PostHog support escalations\n\n"
         f"{playbook.motto}\n\n{steps}\n\n{dimensions}\n\n"
@@ -110,7 +127,11 @@ def _workflow_fallback(playbook: Playbook) -> str:
 def escalate_messages(ticket: str, triage_report: str | None, playbook: Playbook) -> list[str]:
     """The ``escalate`` prompt as user messages: the skill (workflow and template), then
     the ticket and triage report as data to work on."""
-    skill = skill_text() or _workflow_fallback(playbook)
+    skill = skill_text()
+    if skill is None:
+        skill = _workflow_fallback(playbook)
+    elif skeleton := template_skeleton():
+        skill += f"\n## {TEMPLATE_FILE}\n\n````markdown\n{skeleton.strip()}\n````\n"
     instructions = (
         "Follow this skill to escalate the support ticket I give you next. Use the "
         "posthog-escalation tools by name; every tool result names its evidence id "

@@ -10,7 +10,7 @@ holds up another client's calls.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
@@ -18,11 +18,7 @@ from mcp_types import CallToolResult, ToolAnnotations
 
 from ..lint import Finding, LintReport, lint, required_severity
 from ..models import Escalation, EscalationRequest, Ticket, TriageReport
-from ..outcome import Outcome
-from ..pipeline import escalate
-from ..redact import redactor_for
 from ..render import render_markdown
-from ..store import EscalationStore, SaveResult, store_escalation
 from ..tables import pipe_table
 from .offload import bridged, in_thread, on_own_loop
 from .results import DraftToolResult, LintResult, RenderResult, SaveToolResult
@@ -45,6 +41,10 @@ from .tooling import (
     when,
     with_store,
 )
+
+if TYPE_CHECKING:
+    from ..outcome import Outcome
+    from ..store import EscalationStore, SaveResult
 
 
 def escalation_tools(runtime: Runtime) -> list[Tool]:
@@ -135,6 +135,8 @@ def _gate_tools(box: ToolBox, runtime: Runtime) -> None:
             with fixable(runtime):
                 if flavour == "internal":
                     return render_markdown(draft, "internal")
+                from ..redact import redactor_for
+
                 redactor = redactor_for(
                     source, runtime.secrets, keep_project_ids=runtime.settings.keep_project_ids
                 )
@@ -162,6 +164,8 @@ def _gate_tools(box: ToolBox, runtime: Runtime) -> None:
 
 
 def _store(runtime: Runtime, escalation: Escalation, ticket: Ticket | None) -> SaveResult:
+    from ..store import store_escalation
+
     def save(store: EscalationStore) -> SaveResult:
         return store_escalation(
             store,
@@ -204,6 +208,8 @@ def _store_tools(box: ToolBox, runtime: Runtime) -> None:
         )
         with fixable(runtime):
             backends = bridged(await runtime.backends())
+
+            from ..pipeline import escalate
 
             async def run() -> Outcome:
                 return await escalate(

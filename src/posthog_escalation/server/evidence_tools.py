@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -18,22 +18,9 @@ from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, ToolAnnotations
 
 from ..errors import EscalationError
-from ..evidence import MATCH_CONFIDENCE
 from ..models import Evidence, SourceKind, Ticket, TriageReport
 from ..tables import pipe_table
-from ..tools.docs import DocHit
-from ..tools.hogql import (
-    HogQLResponse,
-    ImpactSummary,
-    LocalHogQL,
-    RemotePostHog,
-    impact_queries,
-    impact_summary,
-)
-from ..tools.hogql.translate import has_limit
-from ..tools.issues import IssueSearchResult, KnownIssueCandidates, LocalIssues
-from ..tools.issues import find_known_issues as rank_known_issues
-from ..understanding import extract_signals
+from ..tools.hogql.output import MAX_ROWS, bound_cell
 from .offload import in_thread, loop_free, on_own_loop
 from .results import (
     DocsSearchResult,
@@ -51,7 +38,6 @@ from .tooling import (
     MAX_DOCS,
     MAX_ISSUES,
     MAX_REPOS,
-    MAX_ROWS,
     MAX_TABLE_ROWS,
     QUERY_CHARS,
     READ_ONLY,
@@ -64,7 +50,6 @@ from .tooling import (
     ToolBox,
     TriageArg,
     answer,
-    bound_cell,
     choice_arg,
     evidence_line,
     fixable,
@@ -78,11 +63,19 @@ from .tooling import (
     when,
 )
 
+if TYPE_CHECKING:
+    from ..tools.docs.models import DocHit
+    from ..tools.hogql.models import HogQLResponse, ImpactSummary
+    from ..tools.hogql.remote import RemotePostHog
+    from ..tools.issues.models import IssueSearchResult, KnownIssueCandidates
+
 Recorder = Callable[..., Evidence]
 """``Runtime.record`` bound to the calling request's session."""
 
 
 def _config_notes(runtime: Runtime, hogql: Any) -> list[str]:
+    from ..tools.hogql.local import LocalHogQL
+
     settings = runtime.settings
     if not isinstance(hogql, LocalHogQL):
         return []
@@ -113,10 +106,13 @@ def evidence_tools(runtime: Runtime) -> list[Tool]:
         title="Run a HogQL query",
         annotations=hogql_world,
         description=(
-            "One read-only HogQL SELECT on the customer's PostHog project (a demo world "
-            "without a key). Tables: events, persons, groups, sessions, "
-            "system.ingestion_warnings; $group_0 is the organization. Aggregate to count, "
-            "date and split; do not fetch raw events. Next: cite the evidence id."
+            "One read-only HogQL SELECT: rows, the HogQL run, an evidence id. Runs on the "
+            "customer's project (POSTHOG_PROJECT_ID: their persons, sessions, SDK versions; "
+            "$group_0 is their own group type, so count no organizations there), else on the "
+            "cross-customer one (POSTHOG_CROSS_CUSTOMER_PROJECT_ID, or the demo world), where "
+            "$group_0 is the organization: count orgs hit there; with neither, leave the org "
+            "count out. Tables: events, persons, groups, sessions, system.ingestion_warnings. "
+            "Aggregate. Next: cite the evidence id."
         ),
     )
     async def hogql_query(
@@ -146,6 +142,8 @@ def evidence_tools(runtime: Runtime) -> list[Tool]:
             own_limit = _has_own_limit(query)
             if own_limit and (limit is not None or offset):
                 notes.append("the query has its own LIMIT, so limit/offset were not applied")
+            from ..tools.hogql.remote import RemotePostHog
+
             temporary: RemotePostHog | None = None
             wanted = project_id.strip() if project_id else None
             if wanted and isinstance(backend, RemotePostHog):
@@ -158,7 +156,10 @@ def evidence_tools(runtime: Runtime) -> list[Tool]:
                 )
             try:
                 response = await backend.query(
-                    query, limit=None if own_limit else (limit or DEFAULT_ROWS), offset=offset
+                    query,
+                    limit=None if own_limit else (limit or DEFAULT_ROWS),
+                    offset=offset,
+                    max_rows=MAX_ROWS,
                 )
                 where = backend.description
             finally:
@@ -171,9 +172,11 @@ def evidence_tools(runtime: Runtime) -> list[Tool]:
         title="Quantify an error's impact",
         annotations=hogql_world,
         description=(
-            "Quantify one problem signature: affected events, orgs, persons, sessions, "
-            "first/last seen, daily trend, SDK versions (where it starts), browser/OS, each "
-            "with its HogQL, under one evidence id. Use it first. Next: cite it in Impact."
+            "Quantify one problem signature (on hogql_query's project): affected events, orgs, "
+            "persons, sessions, first/last seen, SDK versions (where it starts), browser/OS, "
+            "each with its HogQL, under one evidence id. Shares count since the first matching "
+            "event, the days before as baseline; the trend is a stated test on daily counts. "
+            "Use it first. Next: cite it in Impact."
         ),
     )
     async def impact_summary_tool(
@@ -199,6 +202,8 @@ def evidence_tools(runtime: Runtime) -> list[Tool]:
         in_range("limit", limit, 1, MAX_TABLE_ROWS)
         with fixable(runtime):
             backends = await runtime.backends()
+            from ..tools.hogql.impact import impact_summary
+
             summary = await impact_summary(backends.hogql, signature, since=since, until=until)
             notes = _config_notes(runtime, backends.hogql)
         return _impact_answer(recorder(ctx), summary, limit, notes)
@@ -297,6 +302,9 @@ def evidence_tools(runtime: Runtime) -> list[Tool]:
             issues = backends.issues
             now = backends.hogql.now
 
+            from ..tools.issues.dedupe import find_known_issues as rank_known_issues
+            from ..understanding import extract_signals
+
             async def rank() -> KnownIssueCandidates:
                 signals = extract_signals(parsed, triage)
                 return await rank_known_issues(
@@ -311,6 +319,8 @@ def evidence_tools(runtime: Runtime) -> list[Tool]:
 
 def _has_own_limit(query: str) -> bool:
     try:
+        from ..tools.hogql.translate import has_limit
+
         return has_limit(query)
     except EscalationError:
         return False
@@ -366,6 +376,7 @@ def _hogql_answer(
     has_more = response.hasMore
     if len(rows) > MAX_ROWS:
         rows, has_more = rows[:MAX_ROWS], True
+    if own_limit and has_more and len(rows) >= MAX_ROWS:
         notes.append(f"cut to {MAX_ROWS} rows: lower the query's LIMIT or aggregate")
     cut = 0
     bounded: list[list[Any]] = []
@@ -443,6 +454,8 @@ def _impact_finding(summary: ImpactSummary) -> str:
 def _impact_answer(
     record: Recorder, summary: ImpactSummary, limit: int, notes: list[str]
 ) -> CallToolResult:
+    from ..tools.hogql.impact import impact_queries
+
     queries = impact_queries(summary.signature, summary.since, summary.until, summary.first_seen)
     by_text = {text: name for name, text in queries.items()}
     figure_queries = {f.name: by_text.get(f.hogql, "") for f in summary.figures}
@@ -618,6 +631,8 @@ def _docs_answer(
 
 
 def _issue_notes(issues: Any) -> list[str]:
+    from ..tools.issues.local import LocalIssues
+
     if isinstance(issues, LocalIssues):
         return [
             "searched the bundled issue snapshot (no GITHUB_TOKEN): set GITHUB_TOKEN to "
@@ -672,6 +687,8 @@ def _known_answer(
         for c in known.candidates
     ]
     prs = [short_hit(p) for p in known.related_prs]
+    from ..evidence import MATCH_CONFIDENCE
+
     strong = [c for c in candidates if c.confidence >= MATCH_CONFIDENCE]
     if strong:
         best = strong[0]

@@ -14,22 +14,27 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import anyio.from_thread
 import anyio.lowlevel
 import anyio.to_thread
 
-from ..backends import Backends
-from ..tools.hogql import LocalHogQL
-from ..tools.incidents import StaticIncidents
-from ..tools.issues import LocalIssues
+if TYPE_CHECKING:
+    from ..backends import Backends
 
 T = TypeVar("T")
 
-LOOP_FREE = (LocalHogQL, LocalIssues, StaticIncidents)
-"""Backends whose coroutines run on any event loop (they hold no connection)."""
+
+@functools.cache
+def loop_free_types() -> tuple[type, ...]:
+    """Backends whose coroutines run on any event loop (they hold no connection)."""
+    from ..tools.hogql.local import LocalHogQL
+    from ..tools.incidents import StaticIncidents
+    from ..tools.issues.local import LocalIssues
+
+    return (LocalHogQL, LocalIssues, StaticIncidents)
 
 
 async def in_thread(function: Callable[..., T], *args: Any) -> T:
@@ -48,7 +53,7 @@ async def on_own_loop(function: Callable[[], Awaitable[T]]) -> T:
 
 def loop_free(backend: object) -> bool:
     """True when ``backend``'s coroutines may run on another event loop."""
-    return isinstance(backend, LOOP_FREE)
+    return isinstance(backend, loop_free_types())
 
 
 class LoopBridge:
@@ -78,6 +83,8 @@ class LoopBridge:
 def bridged(backends: Backends) -> Backends:
     """``backends`` for work on another event loop: each one bound to the current loop
     goes through a :class:`LoopBridge` to it. Call on the server's loop."""
+    from ..backends import Backends
+
     token = anyio.lowlevel.current_token()
 
     def wrap(backend: Any) -> Any:

@@ -9,25 +9,40 @@ when the last run ends.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
-import httpx2
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver.exceptions import ToolError
-from tenacity.wait import wait_base
 
-from ..backends import Backends, open_backends
-from ..config import Settings
 from ..errors import ConfigError, EscalationError
 from ..models import Evidence, SourceKind
-from ..playbook import Playbook
-from ..tools.hogql import LocalHogQL, RemotePostHog
-from ..tools.issues import LocalIssues
 from .sessions import EvidenceSink, Sessions
 
+if TYPE_CHECKING:
+    import httpx2
+    from tenacity.wait import wait_base
+
+    from ..backends import Backends
+    from ..config import Settings
+    from ..playbook import Playbook
+    from ..tools.hogql import RemotePostHog
+
 log = logging.getLogger(__name__)
+
+
+def open_backends(settings: Settings) -> Backends:
+    """The backends ``settings`` configure (the engines are imported here, not while the
+    server starts)."""
+    from ..backends import open_backends as from_settings
+
+    return from_settings(settings)
+
+
+WARM_AFTER_SECONDS = 2.0
+"""How long the background opening of the backends waits for the first ``tools/list``
+to be answered before it starts anyway."""
 
 
 class Runtime:
@@ -35,7 +50,8 @@ class Runtime:
 
     Args:
         settings: Where backends, the store and secrets come from.
-        playbook: Routes, rubric and cadence.
+        playbook: Routes, rubric and cadence; None loads the packaged one when first used
+            (it compiles a few hundred patterns, so not while the server starts).
         evidence: A log every evidence-producing call records in (the caller's); None
             gives each MCP session its own (see :mod:`.sessions`).
         backends: Backends to use (owned by the caller); None opens them from settings.
@@ -46,7 +62,7 @@ class Runtime:
     def __init__(
         self,
         settings: Settings,
-        playbook: Playbook,
+        playbook: Playbook | None,
         evidence: EvidenceSink | None,
         backends: Backends | None,
         *,
@@ -54,7 +70,7 @@ class Runtime:
         github_wait: wait_base | None = None,
     ) -> None:
         self.settings = settings
-        self.playbook = playbook
+        self._playbook = playbook
         self.sessions = Sessions(evidence)
         self.github_transport = github_transport
         self.github_wait = github_wait
@@ -63,7 +79,17 @@ class Runtime:
         self._backends = backends
         self._error: EscalationError | None = None
         self._lock: anyio.Lock | None = None
+        self._listed: anyio.Event | None = None
         self._users = 0
+
+    @property
+    def playbook(self) -> Playbook:
+        """The playbook (the packaged one unless another was given)."""
+        if self._playbook is None:
+            from ..playbook import default_playbook
+
+            self._playbook = default_playbook()
+        return self._playbook
 
     @property
     def owns_backends(self) -> bool:
@@ -74,6 +100,8 @@ class Runtime:
     def hogql_is_remote(self) -> bool:
         """True when HogQL goes over the network (to PostHog)."""
         if self._given is not None:
+            from ..tools.hogql.local import LocalHogQL
+
             return not isinstance(self._given.hogql, LocalHogQL)
         return self.settings.uses_remote_posthog
 
@@ -81,6 +109,8 @@ class Runtime:
     def issues_are_remote(self) -> bool:
         """True when issue search goes over the network (to GitHub)."""
         if self._given is not None:
+            from ..tools.issues.local import LocalIssues
+
             return not isinstance(self._given.issues, LocalIssues)
         return self.settings.uses_remote_github
 
@@ -114,6 +144,8 @@ class Runtime:
 
     def remote_for(self, project_id: str) -> RemotePostHog:
         """A PostHog backend for another project, with the configured host and key."""
+        from ..tools.hogql.remote import RemotePostHog
+
         if self.settings.posthog_api_key is None:
             raise ConfigError(
                 "querying another project needs POSTHOG_API_KEY", "set POSTHOG_API_KEY"
@@ -125,9 +157,11 @@ class Runtime:
             self._lock = anyio.Lock()
         return self._lock
 
-    async def _ensure_open(self) -> None:
+    async def _ensure_open(self, *, while_in_use: bool = False) -> None:
         async with self._guard():
             if self._backends is not None or self._error is not None:
+                return
+            if while_in_use and self._users == 0:
                 return
             try:
                 self._backends = await anyio.to_thread.run_sync(open_backends, self.settings)
@@ -135,9 +169,24 @@ class Runtime:
                 self._error = exc
                 log.error("evidence backends unavailable: %s", self.scrub(exc.one_line()))
 
-    async def warm(self) -> None:
-        """Open the backends now (the lifespan runs this in the background)."""
-        await self._ensure_open()
+    async def warm(self, after: float | None = None) -> None:
+        """Open the backends in the background (the lifespan runs this): once the first
+        ``tools/list`` is answered, or after ``after`` seconds (default
+        :data:`WARM_AFTER_SECONDS`), so opening them (loading chDB, the docs and issue
+        indexes) does not slow the client's handshake down. A tool that needs them sooner
+        opens them itself; a run that ends first opens nothing."""
+        if self._listed is not None:
+            with anyio.move_on_after(WARM_AFTER_SECONDS if after is None else after):
+                await self._listed.wait()
+        if self._users == 0:
+            return
+        await anyio.to_thread.run_sync(lambda: self.playbook)
+        await self._ensure_open(while_in_use=True)
+
+    def listed(self) -> None:
+        """A client's ``tools/list`` was answered: the backends may open now."""
+        if self._listed is not None:
+            self._listed.set()
 
     async def backends(self) -> Backends:
         """The backends, opening them first if needed.
@@ -156,11 +205,15 @@ class Runtime:
         """One more server run (session) uses the runtime."""
         if self._users == 0:
             self._lock = None
+            self._listed = anyio.Event()
         self._users += 1
 
     async def exit(self) -> None:
-        """One run ended; the last one closes the backends the server opened."""
+        """One run ended; the last one closes the backends the server opened (and wakes
+        a background opening still waiting, which then opens nothing)."""
         self._users -= 1
+        if self._users == 0 and self._listed is not None:
+            self._listed.set()
         if self._users > 0 or not self.owns_backends:
             return
         async with self._guard():

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -28,12 +29,11 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, ValidationError, WithJsonSchema
+from pydantic import BaseModel, WithJsonSchema
 
-from ..errors import EscalationError
-from ..loading import describe_validation_error
+from ..errors import EscalationError, InputError
+from ..loading import validate_document
 from ..store import EscalationStore, utc
-from ..tables import CUT
 from ..tools.issues import IssueHit
 from .runtime import Runtime
 from .schemas import output_schema, tidy_input_schema
@@ -42,9 +42,7 @@ M = TypeVar("M", bound=BaseModel)
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_ROWS = 100
-MAX_ROWS = 1000
 TEXT_ROWS = 50
-MAX_CELL_CHARS = 1000
 TABLE_CELL = 80
 MAX_TABLE_ROWS = 50
 MAX_DAYS = 62
@@ -92,11 +90,13 @@ def answer(model: BaseModel, text: str) -> CallToolResult:
 
 
 def validated(data: Any, model: type[M], name: str, hint: str) -> M:
-    """``data`` as ``model``; a tool error naming the first bad field otherwise."""
+    """``data`` as ``model`` through the input edge every file goes through
+    (:func:`~posthog_escalation.loading.validate_document`): a ticket, triage report or
+    escalation has its credentials replaced; a tool error names the first bad field."""
     try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise ToolError(f"{name}: {describe_validation_error(exc)} — {hint}") from None
+        return validate_document(data, model, source=name)
+    except InputError as exc:
+        raise ToolError(f"{exc.message} — {hint}") from None
 
 
 def in_range(name: str, value: int, low: int, high: int, advice: str = "") -> None:
@@ -116,21 +116,6 @@ def parse_now(value: str | None) -> datetime:
         raise ToolError(
             f"now '{value}' is not an ISO 8601 time — use e.g. 2026-11-20T16:30:00Z"
         ) from None
-
-
-def bound_cell(value: Any) -> tuple[Any, bool]:
-    """A cell kept within ``MAX_CELL_CHARS`` (long text and JSON become cut text)."""
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, dict | list):
-        text = json.dumps(value, ensure_ascii=False, default=str)
-        if len(text) <= MAX_CELL_CHARS:
-            return value, False
-    else:
-        return value, False
-    if len(text) <= MAX_CELL_CHARS:
-        return value, False
-    return text[: MAX_CELL_CHARS - len(CUT)] + CUT, True
 
 
 def chunk(text: str, offset: int, size: int = TEXT_CHUNK) -> tuple[str, int | None]:
@@ -275,6 +260,20 @@ def _bounded(tool: Tool) -> Tool:
     return tool
 
 
+def _result_model(function: Callable[..., Any]) -> type[BaseModel] | None:
+    """The model of ``Annotated[CallToolResult, <model>]``, ``function``'s return type.
+
+    The tool is registered without structured output and given the model and its short
+    schema afterwards, so the SDK does not derive (and then discard) the model's full
+    schema at every server start.
+    """
+    returns = typing.get_type_hints(function, include_extras=True).get("return")
+    if typing.get_origin(returns) is not Annotated:
+        return None
+    model = typing.get_args(returns)[1]
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
 class ToolBox:
     """The tools of one group, built as the server will list them: short input schemas
     (titles and null defaults dropped), output schemas naming the top-level fields, and
@@ -290,16 +289,18 @@ class ToolBox:
         ``Annotated[CallToolResult, <result model>]``."""
 
         def register(function: F) -> F:
+            model = _result_model(function)
             tool = Tool.from_function(
                 function,
                 name=name,
                 title=title,
                 description=description,
                 annotations=annotations,
+                structured_output=False if model is not None else None,
             )
             tool.parameters = tidy_input_schema(tool.parameters)
-            model = tool.fn_metadata.output_model
-            if isinstance(model, type) and issubclass(model, BaseModel):
+            if model is not None:
+                tool.fn_metadata.output_model = model
                 tool.fn_metadata.output_schema = output_schema(model)
                 tool.__dict__.pop("output_schema", None)
             self.tools.append(_bounded(tool))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 
 from pydantic import Field
 
@@ -82,9 +82,14 @@ class AreaDecision(Model):
         return f"{self.route}: " + "; ".join(parts)
 
 
-@lru_cache(maxsize=64)
+@cache
 def _pattern(expression: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w$/-])(?:{expression})(?![\w-])", re.IGNORECASE)
+
+
+@cache
+def _name_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
 
 
 class _Hit:
@@ -143,7 +148,7 @@ def triage_route(product_area: str | None, playbook: Playbook) -> str | None:
         names = [key.replace("_", " "), route.area.lower(), *route.synonyms]
         for name in names:
             name = name.lower()
-            found = wanted == name or re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", wanted)
+            found = wanted == name or _name_pattern(name).search(wanted)
             if found and (best is None or len(name) > best[0]):
                 best = (len(name), key)
     return best[1] if best else None

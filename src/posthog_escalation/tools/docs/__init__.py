@@ -9,23 +9,32 @@ hybrid when the shipped WordLlama model loads: bm25s and dense similarity, fused
 for a support problem with its answering sentence and a calibrated confidence.
 """
 
-from .answer import ANSWER_MIN_CONFIDENCE, DocsAnswer, answer_from_docs, problem_query
-from .embedding import TextEncoder, WordLlamaEncoder, default_encoder
-from .index import (
-    IndexStoreError,
-    build_index,
-    content_hash,
-    load_index,
-    open_docs_index,
-    open_folder_index,
-    resolve_docs_folder,
-    shipped_docs_dir,
-)
-from .models import DocHit, DocsSource, IndexStats, SkipKind, SkippedFile, SyncResult
-from .parse import github_slug, page_area, page_url, parse_folder
-from .routing import AREA_ROUTES, route_for_area
-from .search import DocsIndex, DocsSearch, RankingParams
-from .sync import DEFAULT_REPO, sync_docs
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ... import lazy
+
+if TYPE_CHECKING:
+    from .answer import ANSWER_MIN_CONFIDENCE, DocsAnswer, answer_from_docs, problem_query
+    from .embedding import TextEncoder, WordLlamaEncoder, default_encoder
+    from .index import (
+        IndexStoreError,
+        build_index,
+        content_hash,
+        load_index,
+        open_docs_index,
+        open_folder_index,
+        resolve_docs_folder,
+        shipped_docs_dir,
+    )
+    from .models import DocHit, DocsSource, IndexStats, SkipKind, SkippedFile, SyncResult
+    from .parse import github_slug, page_area, page_url, parse_folder
+    from .routing import AREA_ROUTES, route_for_area
+    from .search import DocsIndex, DocsSearch, RankingParams
+    from .sync import DEFAULT_REPO, sync_docs
+
+__getattr__, __dir__ = lazy.exports(__name__, __file__)
 
 __all__ = [
     "ANSWER_MIN_CONFIDENCE",

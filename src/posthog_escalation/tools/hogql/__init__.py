@@ -8,41 +8,50 @@ Typical use::
     await backend.aclose()
 """
 
-from .backend import HogQLBackend, open_backend
-from .engine import EngineLimits, get_engine
-from .impact import (
-    customer_impact,
-    customer_queries,
-    daily_trend,
-    full_days,
-    impact_queries,
-    impact_summary,
-    trend_phrase,
-)
-from .local import LocalHogQL
-from .models import (
-    CustomerImpact,
-    DayCount,
-    EnvironmentShare,
-    GroundTruth,
-    HogQLResponse,
-    ImpactFigure,
-    ImpactSummary,
-    IncidentTruth,
-    OrgImpact,
-    OrgSessionShare,
-    QueryTiming,
-    StatusIncidentInfo,
-    Trend,
-    VersionShare,
-    WorldInfo,
-    WorldTotals,
-)
-from .remote import HogQLError, RemotePostHog
-from .spec import StatusIncident, WorldSpec, load_world_spec, parse_world_spec, resolve_time
-from .translate import Translation, translate, validate_expression
-from .world import build_world, database_name, load_ground_truth, packaged_world
-from .world_store import pin_home, pinned_home, world_folder, world_home
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ... import lazy
+
+if TYPE_CHECKING:
+    from .backend import HogQLBackend, open_backend
+    from .engine import EngineLimits, get_engine
+    from .impact import (
+        customer_impact,
+        customer_queries,
+        daily_trend,
+        full_days,
+        impact_queries,
+        impact_summary,
+        trend_phrase,
+    )
+    from .local import LocalHogQL
+    from .models import (
+        CustomerImpact,
+        DayCount,
+        EnvironmentShare,
+        GroundTruth,
+        HogQLResponse,
+        ImpactFigure,
+        ImpactSummary,
+        IncidentTruth,
+        OrgImpact,
+        OrgSessionShare,
+        QueryTiming,
+        StatusIncidentInfo,
+        Trend,
+        VersionShare,
+        WorldInfo,
+        WorldTotals,
+    )
+    from .remote import HogQLError, RemotePostHog
+    from .spec import StatusIncident, WorldSpec, load_world_spec, parse_world_spec, resolve_time
+    from .translate import Translation, translate, validate_expression
+    from .world import build_world, database_name, load_ground_truth, packaged_world
+    from .world_store import pin_home, pinned_home, world_folder, world_home
+
+__getattr__, __dir__ = lazy.exports(__name__, __file__)
 
 __all__ = [
     "CustomerImpact",

@@ -10,30 +10,39 @@
   and reports the exact search strings used and related PRs.
 """
 
-from .backend import open_issue_search
-from .dedupe import (
-    LISTING_THRESHOLD,
-    area_of_labels,
-    candidate_repositories,
-    find_known_issues,
-    guess_route,
-    rank_candidates,
-)
-from .github import GitHubIssues
-from .local import DEFAULT_SNAPSHOT, LocalIssues, load_snapshot, write_snapshot
-from .models import (
-    IssueHit,
-    IssueRecord,
-    IssueSearch,
-    IssueSearchResult,
-    KnownIssueCandidate,
-    KnownIssueCandidates,
-    own_issue_keys,
-)
-from .plan import PlannedSearch, plan_searches, problem_text
-from .query import build_query, parse_query
-from .sanitize import sanitize_text, sanitize_title
-from .snapshot import build_snapshot
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ... import lazy
+
+if TYPE_CHECKING:
+    from .backend import open_issue_search
+    from .dedupe import (
+        LISTING_THRESHOLD,
+        area_of_labels,
+        candidate_repositories,
+        find_known_issues,
+        guess_route,
+        rank_candidates,
+    )
+    from .github import GitHubIssues
+    from .local import DEFAULT_SNAPSHOT, LocalIssues, load_snapshot, write_snapshot
+    from .models import (
+        IssueHit,
+        IssueRecord,
+        IssueSearch,
+        IssueSearchResult,
+        KnownIssueCandidate,
+        KnownIssueCandidates,
+        own_issue_keys,
+    )
+    from .plan import PlannedSearch, plan_searches, problem_text
+    from .query import build_query, parse_query
+    from .sanitize import sanitize_text, sanitize_title
+    from .snapshot import build_snapshot
+
+__getattr__, __dir__ = lazy.exports(__name__, __file__)
 
 __all__ = [
     "DEFAULT_SNAPSHOT",

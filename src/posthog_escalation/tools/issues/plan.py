@@ -24,11 +24,13 @@ the route key the caller passes.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ...models import Model
-from ...understanding import KNOWN_OPTIONS, SYMPTOMS, Signals, exact_version
 from .query import STOPWORDS, quote_phrase, tokenize
+
+if TYPE_CHECKING:
+    from ...understanding import Signals
 
 SearchKind = Literal[
     "error", "config_option", "sdk_version", "component_symptom", "component_platform", "subject"
@@ -177,6 +179,8 @@ def platform_words(signals: Signals) -> list[str]:
 
 def symptom_words(signals: Signals) -> list[str]:
     """The word the ticket itself uses for each symptom it names (``blank``, ``crash``)."""
+    from ...understanding import SYMPTOMS
+
     text = f"{signals.subject}\n{problem_text(signals.text)}"
     words: list[str] = []
     for name in signals.symptoms:
@@ -219,6 +223,8 @@ _OPTION = re.compile(r"(?<![\w.$-])([A-Za-z_][A-Za-z0-9_]{9,})(?![\w$-])")
 
 def config_option(signals: Signals) -> str | None:
     """The first documented SDK option (ten characters or more) the problem text names."""
+    from ...understanding import KNOWN_OPTIONS
+
     for match in _OPTION.finditer(problem_text(signals.text)):
         name = match.group(1)
         if name in KNOWN_OPTIONS and name != "session_recording":
@@ -229,6 +235,8 @@ def config_option(signals: Signals) -> str | None:
 def broken_version(signals: Signals) -> tuple[str | None, str | None]:
     """The exact version the problem starts in (a regression's first bad version, else the
     version of the main SDK) and the package it belongs to."""
+    from ...understanding import exact_version
+
     for change in signals.version_changes:
         version = exact_version(change.first_bad)
         if version:
