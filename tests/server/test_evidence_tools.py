@@ -6,6 +6,7 @@ truth; every successful call must land in the evidence log under the id it names
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult
 from pydantic import SecretStr
 
+from mcp_calls import tool_settings
 from posthog_escalation.backends import Backends
 from posthog_escalation.config import Settings
 from posthog_escalation.evidence import EvidenceLog
@@ -439,3 +441,22 @@ def test_identifying_cells_picks_names_and_keys_not_numbers() -> None:
     columns = ["org", "name", "events", "browser"]
     rows = [["northwind-health", "Northwind Health", 12, "Safari"], ["ab", None, 3, "Chrome"]]
     assert identifying_cells(columns, rows) == ["Northwind Health", "northwind-health"]
+
+
+async def test_impact_summary_on_the_customers_own_project_leaves_the_organizations_out(
+    data_dir: Path, demo_backends: Backends, demo_world: LocalHogQL
+) -> None:
+    from posthog_escalation.backends import HogQLProjects, customer_project
+
+    own = Backends(
+        hogql=demo_world,
+        docs=demo_backends.docs,
+        issues=demo_backends.issues,
+        incidents=demo_backends.incidents,
+        projects=HogQLProjects(customer=customer_project(demo_world)),
+    )
+    server = build_server(settings=tool_settings(data_dir), backends=own)
+    result = await call(server, "impact_summary", {"signature": SIGNATURE})
+    data = ok(result)
+    assert data["top_orgs"] == []
+    assert "the number of organizations is left out" in text(result)

@@ -204,8 +204,22 @@ def evidence_tools(runtime: Runtime) -> list[Tool]:
             backends = await runtime.backends()
             from ..tools.hogql.impact import impact_summary
 
-            summary = await impact_summary(backends.hogql, signature, since=since, until=until)
-            notes = _config_notes(runtime, backends.hogql)
+            cross = backends.projects.cross_customer
+            project = cross or backends.projects.customer
+            backend = project.backend if project is not None else backends.hogql
+            summary = await impact_summary(
+                backend,
+                signature,
+                since=since,
+                until=until,
+                cross_customer=project.cross_customer if project is not None else True,
+            )
+            notes = _config_notes(runtime, backend)
+            if project is not None and not project.cross_customer:
+                notes.append(
+                    f"measured in {project.label}: no cross-customer project is configured, "
+                    "so the number of organizations is left out"
+                )
         return _impact_answer(recorder(ctx), summary, limit, notes)
 
     @box.tool(
