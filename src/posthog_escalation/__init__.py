@@ -33,12 +33,16 @@ if TYPE_CHECKING:
     from .playbook import Playbook, default_playbook, load_playbook
     from .redact import Redactor
     from .render import render_markdown
+    from .understanding.decide import Decision, decide
+    from .understanding.extraction import extract_signals
+    from .understanding.model import Signals
 
 
 __getattr__, __dir__ = lazy.exports(__name__, __file__)
 
 __all__ = [
     "Backends",
+    "Decision",
     "Escalation",
     "EscalationError",
     "EscalationRequest",
@@ -50,12 +54,15 @@ __all__ = [
     "Redactor",
     "Settings",
     "Severity",
+    "Signals",
     "Ticket",
     "TriageDecision",
     "TriageReport",
     "__version__",
+    "decide",
     "default_playbook",
     "escalate",
+    "extract_signals",
     "lint",
     "load_model",
     "load_playbook",
