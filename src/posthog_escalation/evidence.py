@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -1314,10 +1315,11 @@ def _may_be_documented(signals: Signals) -> bool:
 
 
 class EvidenceLog:
-    """Numbered evidence shared by one drafting session.
+    """Numbered evidence shared by one drafting session (or one MCP session).
 
     The pre-fetched pack comes first; every tool result the session produces is appended
-    with the next id, so whatever a draft cites exists. Safe to use from several threads.
+    with the next id, so whatever a draft cites exists. With ``max_items`` only the newest
+    items are kept (ids keep counting). Safe to use from several threads.
 
     New rows are stamped with the escalation's clock: ``clock`` when given, else the time
     the pre-fetched rows were read on (an embedded world's clock); only when there is no
@@ -1325,21 +1327,32 @@ class EvidenceLog:
     """
 
     def __init__(
-        self, items: list[Evidence] | None = None, *, clock: datetime | None = None
+        self,
+        items: list[Evidence] | None = None,
+        *,
+        clock: datetime | None = None,
+        max_items: int | None = None,
     ) -> None:
-        self._items: list[Evidence] = list(items or [])
+        given = list(items or [])
+        self._items: deque[Evidence] = deque(given, maxlen=max_items)
+        self._issued = len(given)
         self._lock = threading.Lock()
-        fixed = [e.collected_at for e in self._items if not e.live]
+        fixed = [e.collected_at for e in given if not e.live]
         self._clock = clock or (fixed[0] if fixed else None)
 
     @property
     def items(self) -> list[Evidence]:
-        """A copy of every evidence item, in id order."""
+        """A copy of every kept evidence item, in id order."""
         with self._lock:
             return list(self._items)
 
+    @property
+    def issued(self) -> int:
+        """How many ids this log has given out."""
+        return self._issued
+
     def get(self, evidence_id: str) -> Evidence | None:
-        """The item with ``evidence_id``, if any."""
+        """The kept item with ``evidence_id``, if any."""
         with self._lock:
             return next((e for e in self._items if e.id == evidence_id), None)
 
@@ -1357,8 +1370,9 @@ class EvidenceLog:
     ) -> Evidence:
         """Record a new item under the next id and return it."""
         with self._lock:
+            self._issued += 1
             item = Evidence(
-                id=f"E{len(self._items) + 1}",
+                id=f"E{self._issued}",
                 source=source,
                 query=query,
                 result=result,

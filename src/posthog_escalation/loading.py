@@ -258,3 +258,42 @@ def validate_document(data: Any, model: type[M], *, source: str, prefix: str = "
 def load_model(path: Path | str, model: type[M]) -> M:
     """Read ``path`` (YAML or JSON; a path or its text) and validate it as ``model``."""
     return validate_document(read_document(path), model, source=str(path))
+
+
+def load_jsonl(
+    path: Path, model: type[M], *, what: str, missing_hint: str, line_hint: str
+) -> list[M]:
+    """Read a JSON Lines file: one ``model`` per non-blank line.
+
+    Args:
+        path: The file.
+        model: What each line must be.
+        what: What the file is (``issue snapshot``), for the error when it is missing.
+        missing_hint: What to do when it is missing.
+        line_hint: What a line needs, for the error when one is invalid.
+
+    Raises:
+        InputError: The file is missing or unreadable, or a line is not valid JSON or not a
+            valid ``model``; the message names the file, the line and the field.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise InputError(f"{path}: {what} not found", missing_hint) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot be read ({exc})", "check the file") from None
+    rows: list[M] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(model.model_validate(json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"{path} line {number}: invalid JSON ({exc.msg})", "one JSON object per line"
+            ) from None
+        except ValidationError as exc:
+            raise InputError(
+                f"{path} line {number}: {describe_validation_error(exc)}", line_hint
+            ) from None
+    return rows

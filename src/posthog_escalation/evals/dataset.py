@@ -10,15 +10,14 @@ triage report says only "escalate to engineering".
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field
 
 from ..errors import InputError
-from ..loading import describe_validation_error
+from ..loading import load_jsonl
 from ..models import EscalationRequest, Model, Ticket, TriageDecision, TriageReport
 from ..tools.issues.models import IssueRecord
 from ..understanding.catalogue import default_catalogue
@@ -82,31 +81,17 @@ def load_reports(path: Path, split: Split = "all") -> list[LabeledReport]:
         InputError: The file is missing, or a line is not valid JSON or not a report; the
             message names the file, the line and the field.
     """
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise InputError(
-            f"{path}: dataset not found", "give a JSONL file of labeled reports"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot be read ({exc})", "check the file") from None
-    reports: list[LabeledReport] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            report = LabeledReport.model_validate(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"{path} line {number}: invalid JSON ({exc.msg})", "one JSON object per line"
-            ) from None
-        except ValidationError as exc:
-            raise InputError(
-                f"{path} line {number}: {describe_validation_error(exc)}",
-                "each line needs id, repo, title and area",
-            ) from None
-        if split == "all" or split_of(report.id) == split:
-            reports.append(report)
+    reports = [
+        report
+        for report in load_jsonl(
+            path,
+            LabeledReport,
+            what="dataset",
+            missing_hint="give a JSONL file of labeled reports",
+            line_hint="each line needs id, repo, title and area",
+        )
+        if split == "all" or split_of(report.id) == split
+    ]
     if not reports:
         raise InputError(f"{path}: no reports in the {split} split", "check the file and split")
     return reports

@@ -18,14 +18,13 @@ used for every request instead: it belongs to its caller.
 from __future__ import annotations
 
 import threading
-from collections import deque
-from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from mcp.server.connection import Connection
 from mcp.server.context import ServerRequestContext
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from ..evidence import EvidenceLog
 from ..models import Evidence, SourceKind
 
 MAX_ITEMS = 200
@@ -50,62 +49,11 @@ class EvidenceSink(Protocol):
     ) -> Evidence: ...
 
 
-class SessionEvidence:
-    """The evidence of one session: numbered from E1, keeping the newest ``max_items``.
-
-    Safe to use from several threads.
-    """
+class SessionEvidence(EvidenceLog):
+    """The evidence of one session: numbered from E1, keeping the newest ``max_items``."""
 
     def __init__(self, max_items: int = MAX_ITEMS) -> None:
-        self._items: deque[Evidence] = deque(maxlen=max_items)
-        self._issued = 0
-        self._lock = threading.Lock()
-
-    @property
-    def items(self) -> list[Evidence]:
-        """The kept items, oldest first."""
-        with self._lock:
-            return list(self._items)
-
-    @property
-    def issued(self) -> int:
-        """How many ids this log has given out."""
-        return self._issued
-
-    def get(self, evidence_id: str) -> Evidence | None:
-        """The kept item with ``evidence_id``, if any."""
-        with self._lock:
-            return next((e for e in self._items if e.id == evidence_id), None)
-
-    def add(
-        self,
-        source: SourceKind,
-        query: str,
-        finding: str,
-        *,
-        result: str = "",
-        url: str | None = None,
-        figures: dict[str, float] | None = None,
-        status: Literal["ok", "failed", "timeout"] = "ok",
-        private_terms: list[str] | None = None,
-    ) -> Evidence:
-        """Record an item under the next id and return it."""
-        with self._lock:
-            self._issued += 1
-            item = Evidence(
-                id=f"E{self._issued}",
-                source=source,
-                query=query,
-                result=result,
-                finding=finding,
-                collected_at=datetime.now(UTC),
-                status=status,
-                url=url,
-                figures=figures or {},
-                private_terms=private_terms or [],
-            )
-            self._items.append(item)
-            return item
+        super().__init__(max_items=max_items)
 
 
 class ServerRun:

@@ -13,16 +13,13 @@ fused by reciprocal rank. The embeddings are cached by the snapshot's content ha
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
 import numpy as np
-from pydantic import ValidationError
 
-from ...errors import InputError
-from ...loading import describe_validation_error
+from ...loading import load_jsonl
 from ..docs.embedding import TextEncoder, cached_embeddings
 from ..docs.embedding import reciprocal_rank_fusion as rrf
 from .models import IssueHit, IssueRecord, IssueSearchResult, referenced_issues
@@ -42,31 +39,13 @@ def load_snapshot(path: Path) -> list[IssueRecord]:
         InputError: The file is missing or a line is not a valid record; the message
             names the file and line.
     """
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise InputError(
-            f"{path}: issue snapshot not found",
-            "build one with `posthog-escalation issues snapshot REPO --since DATE`",
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot be read ({exc})", "check the file") from None
-    records: list[IssueRecord] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append(IssueRecord.model_validate(json.loads(line)))
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"{path} line {number}: invalid JSON ({exc.msg})", "one JSON object per line"
-            ) from None
-        except ValidationError as exc:
-            raise InputError(
-                f"{path} line {number}: {describe_validation_error(exc)}",
-                "each line needs repo, number and title",
-            ) from None
-    return records
+    return load_jsonl(
+        path,
+        IssueRecord,
+        what="issue snapshot",
+        missing_hint="build one with `posthog-escalation issues snapshot REPO --since DATE`",
+        line_hint="each line needs repo, number and title",
+    )
 
 
 def write_snapshot(records: list[IssueRecord], path: Path) -> None:
