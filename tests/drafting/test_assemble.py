@@ -76,6 +76,26 @@ async def test_a_chosen_route_takes_team_repository_and_labels_from_the_playbook
     assert notes == []
 
 
+async def test_the_facts_the_rules_established_are_kept_in_a_model_draft(
+    demo_request, demo_backends
+) -> None:
+    book, signals, pack, baseline = await _demo(demo_request, demo_backends)
+    answer = DraftAnswer.model_validate(demo_answer(pack))
+    escalation, _ = assemble(
+        answer,
+        baseline=baseline,
+        choices=["session_replay"],
+        signals=signals,
+        evidence=pack.items,
+        playbook=book,
+    )
+    assert baseline.daily is not None and escalation.daily == baseline.daily
+    assert escalation.reproduction.environment.browsers == (
+        baseline.reproduction.environment.browsers
+    )
+    assert escalation.reproduction.error == baseline.reproduction.error is not None
+
+
 def test_search_terms_are_every_issue_search_that_ran() -> None:
     when = datetime(2026, 11, 20, tzinfo=UTC)
     items = [

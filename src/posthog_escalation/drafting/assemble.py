@@ -202,6 +202,10 @@ def assemble(
             environment=Environment(
                 sdks=[SdkVersion(name=s.name, version=s.version or None) for s in repro.sdks],
                 platform=repro.platform or "unknown",
+                os=baseline.reproduction.environment.os,
+                browsers=baseline.reproduction.environment.browsers,
+                frameworks=baseline.reproduction.environment.frameworks,
+                runtimes=baseline.reproduction.environment.runtimes,
                 region=repro.region,
             ),
             steps=repro.steps,
@@ -210,6 +214,9 @@ def assemble(
             reproducibility=repro.reproducibility,
             conditions=repro.conditions or None,
             missing=repro.missing,
+            error=baseline.reproduction.error,
+            works_on=baseline.reproduction.works_on,
+            symptoms=baseline.reproduction.symptoms,
         ),
         known_issues=KnownIssueMatch(
             search_terms=search_terms(evidence),
@@ -236,5 +243,6 @@ def assemble(
         ),
         follow_up=baseline.follow_up,
         close_criteria=answer.close_criteria or baseline.close_criteria,
+        daily=baseline.daily,
     )
     return escalation, notes
