@@ -22,7 +22,6 @@ from posthog_escalation.errors import UnavailableError
 from posthog_escalation.evidence import (
     MATCH_CONFIDENCE,
     ROLES,
-    EvidenceLog,
     GatherLimits,
     about_problem,
     derive_signature,
@@ -32,6 +31,7 @@ from posthog_escalation.evidence import (
     like_pattern,
     likely_matches,
 )
+from posthog_escalation.evidence_log import EvidenceLog
 from posthog_escalation.models import (
     EscalationRequest,
     Evidence,

@@ -30,7 +30,8 @@ from posthog_escalation.drafting.llm import DRAFTING_TOOLS, draft_with_claude
 from posthog_escalation.drafting.offline import draft_offline
 from posthog_escalation.drafting.prompts import load_prompt
 from posthog_escalation.errors import AuthError, ConfigError
-from posthog_escalation.evidence import EvidenceLog, EvidencePack, gather
+from posthog_escalation.evidence import EvidencePack, gather
+from posthog_escalation.evidence_log import EvidenceLog
 from posthog_escalation.lint import lint
 from posthog_escalation.models import EscalationRequest, Severity
 from posthog_escalation.pipeline import escalate

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from mcp_calls import tool_settings
 from posthog_escalation.backends import Backends
 from posthog_escalation.config import Settings
-from posthog_escalation.evidence import EvidenceLog
+from posthog_escalation.evidence_log import EvidenceLog
 from posthog_escalation.models import EscalationRequest, Evidence, SourceKind
 from posthog_escalation.server import build_server
 from posthog_escalation.tables import CUT

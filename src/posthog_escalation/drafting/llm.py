@@ -37,7 +37,8 @@ from typing import TYPE_CHECKING, Any
 from ..backends import Backends
 from ..config import Settings
 from ..errors import AuthError, BackendError, ConfigError
-from ..evidence import EvidenceLog, EvidencePack
+from ..evidence import EvidencePack
+from ..evidence_log import EvidenceLog
 from ..lint import Finding, lint
 from ..models import Escalation, EscalationRequest
 from ..outcome import ToolCall, Usage

@@ -24,7 +24,7 @@ from mcp.server.connection import Connection
 from mcp.server.context import ServerRequestContext
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from ..evidence import EvidenceLog
+from ..evidence_log import EvidenceLog
 from ..models import Evidence, SourceKind
 
 MAX_ITEMS = 200

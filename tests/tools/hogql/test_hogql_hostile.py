@@ -12,7 +12,7 @@ from mcp_types import CallToolResult
 
 from posthog_escalation.backends import Backends
 from posthog_escalation.config import Settings
-from posthog_escalation.evidence import EvidenceLog
+from posthog_escalation.evidence_log import EvidenceLog
 from posthog_escalation.server import build_server
 
 
