@@ -308,6 +308,14 @@ def _row(name: str, rate: Rate) -> str:
     return f"| {name} | {rate} |"
 
 
+def _table(title: str, key: str, table: dict[str, dict[str, int]]) -> list[str]:
+    rows = [
+        f"| {k} | {', '.join(f'{c} {n}' for c, n in chosen.items())} |"
+        for k, chosen in table.items()
+    ]
+    return ["", f"## {title}", "", f"| {key} | chosen |", "|---|---|", *rows]
+
+
 def render_markdown(run: AccuracyRun) -> str:
     """The suite's report: figures, severity distribution, confusion and every miss."""
     s = run.summary
@@ -331,25 +339,9 @@ def render_markdown(run: AccuracyRun) -> str:
         "## Severity",
         "",
         ", ".join(f"{k}: {v}" for k, v in s.severity.items()),
-        "",
-        "## Route confusion (labeled area → chosen route)",
-        "",
-        "| area | chosen |",
-        "|---|---|",
     ]
-    for area, chosen in s.route_confusion.items():
-        cells = ", ".join(f"{k} {v}" for k, v in chosen.items())
-        lines.append(f"| {area} | {cells} |")
-    lines += [
-        "",
-        "## Repository misses (filed in → chosen)",
-        "",
-        "| filed in | chosen |",
-        "|---|---|",
-    ]
-    for repo, chosen in s.repo_confusion.items():
-        cells = ", ".join(f"{k} {v}" for k, v in chosen.items())
-        lines.append(f"| {repo} | {cells} |")
+    lines += _table("Route confusion (labeled area → chosen route)", "area", s.route_confusion)
+    lines += _table("Repository misses (filed in → chosen)", "filed in", s.repo_confusion)
     lines += [
         "",
         "## Misses",

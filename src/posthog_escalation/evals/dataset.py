@@ -26,12 +26,6 @@ Split = Literal["dev", "holdout", "all"]
 HOLDOUT_BUCKETS = 3
 """An id is in the holdout split when its hash falls in 3 of 10 buckets (about 30 %)."""
 
-MOVED_REPOS: dict[str, frozenset[str]] = {
-    "PostHog/posthog-js-lite": frozenset({"PostHog/posthog-js-lite", "PostHog/posthog-js"}),
-}
-"""Repositories whose issues now live elsewhere: React Native and Node moved from
-posthog-js-lite into the posthog-js monorepo in mid-2025, so either counts as right."""
-
 
 class LabeledReport(Model):
     """One real report and what its thread showed (see the corpus README for each field)."""
@@ -65,7 +59,7 @@ class LabeledReport(Model):
         was filed, and where that code lives now when it moved since (the SDK catalogue's
         ``moved`` entries; posthog-js-lite into posthog-js in mid-2025)."""
         moved = default_catalogue().successors(self.repo)
-        return MOVED_REPOS.get(self.repo, frozenset()) | {self.repo} | moved
+        return frozenset({self.repo} | moved)
 
 
 def split_of(report_id: str) -> Literal["dev", "holdout"]:

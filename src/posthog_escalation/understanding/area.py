@@ -38,8 +38,6 @@ NEIGHBOUR_WEIGHT = 2.0
 SDK_ROUTE = "sdk_bug"
 SDK_PRIOR = 2.0
 """What naming an SDK adds to ``sdk_bug``: a product cue in the subject outweighs it."""
-NOT_SCORED: frozenset[str] = frozenset()
-"""Routes chosen by the rules (exposure, vulnerabilities), never by a score alone."""
 
 
 class Neighbour(Model):
@@ -173,8 +171,7 @@ def decide_area(
     """
     subject = signals.subject
     body = signals.text
-    scored = {k: r for k, r in playbook.routes.items() if k not in NOT_SCORED}
-    scores, cues = _cue_scores(scored, subject, body)
+    scores, cues = _cue_scores(dict(playbook.routes), subject, body)
     cue_only = dict(scores)
     for component in catalogue.components(f"{subject}\n{body}"):
         if component.area in scores:
