@@ -59,6 +59,17 @@ SENTENCES = [
     ("requirements.txt pins posthog==3.7.0", "posthog-python", "==3.7.0"),
     ("go.mod: github.com/posthog/posthog-go v1.2.19", "posthog-go", "v1.2.19"),
     ("client.Enqueue(posthog.Capture{DistinctId: id, Event: ev})", "posthog-go", None),
+    (
+        "posthog 2025/12/03 18:13:05 ERROR: Unable to fetch feature flags: context deadline",
+        "posthog-go",
+        None,
+    ),
+    ("Our wrapper calls client.IsFeatureEnabled and gets no error back", "posthog-go", None),
+    (
+        "Info.plist: <key>com.posthog.posthog.TRACK_APPLICATION_LIFECYCLE_EVENTS</key>",
+        "posthog-flutter",
+        None,
+    ),
     ("Gemfile: gem 'posthog-ruby', '~> 2.5'", "posthog-ruby", "~> 2.5"),
     ('composer.json requires "posthog/posthog-php": "^3.3"', "posthog-php", "^3.3"),
     ('<PackageReference Include="PostHog.AspNetCore" Version="1.0.4" />', "posthog-dotnet", None),
@@ -139,6 +150,9 @@ def test_a_platform_or_language_implies_an_sdk_when_none_is_named() -> None:
     assert implied(["flutter", "ios"], ["dart"]) == "posthog-flutter"
     assert implied(["android"], ["kotlin"]) == "posthog-android"
     assert implied(["ios", "android"], []) is None
+    assert catalogue.implied(["ios", "android"], [], failing="android").package == (
+        "posthog-android"
+    )
     assert implied([], ["go"]) == "posthog-go"
     assert implied(["web"], ["typescript"]) == "posthog-js"
     assert implied([], []) is None
@@ -164,3 +178,8 @@ def test_a_catalogue_with_a_broken_pattern_is_refused_naming_the_entry(tmp_path:
 def test_a_missing_catalogue_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(PlaybookError, match="SDK catalogue not found"):
         load_catalogue(tmp_path / "nope.toml")
+
+
+def test_the_dotnet_async_flag_methods_do_not_name_the_go_sdk() -> None:
+    found = {m.package for m in sdk_mentions("await posthog.IsFeatureEnabledAsync(flag, user)")}
+    assert "posthog-go" not in found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -884,3 +885,23 @@ def test_sentence_with_returns_the_whole_sentence_around_a_phrase() -> None:
     text = "Events are late. Workaround for now: we retry twice, which is slow. Thanks!"
     assert sentence_with(text, "retry") == "we retry twice, which is slow."
     assert sentence_with(text, "absent") == "absent"
+
+
+@pytest.mark.parametrize(
+    ("body", "failing"),
+    [
+        ("Android supports it already; iOS doesn't yet.", "ios"),
+        ("Works on iOS, but on Android the screen stays blank and never loads.", "android"),
+        ("Both iOS and Android lack the field.", None),
+        ("It crashes on iOS. It crashes on Android too.", None),
+        ("We ship to iOS and Android.", None),
+        ("iOS is fine. Only Android is affected: events are missing.", "android"),
+        ("Only Android is affected: events are missing.", None),
+    ],
+)
+def test_the_failing_platform_is_the_one_whose_clause_carries_the_failure(
+    body: str, failing: str | None
+) -> None:
+    assert extract_signals(Ticket(id="T", subject="Mobile", body=body)).failing_platform == (
+        failing
+    )

@@ -76,3 +76,25 @@ def test_the_sdk_in_the_subject_is_the_problem_sdk() -> None:
     )
     found = problem_sdk(signals)
     assert found is not None and found.package == "posthog-node"
+
+
+def test_a_report_comparing_ios_and_android_goes_to_the_platform_that_fails() -> None:
+    body = "Android supports `$session_id` already; iOS doesn't yet."
+    assert repo_of("session_replay", "`$session_id` support", body) == "PostHog/posthog-ios"
+    body = "On iOS the field is in properties, but on Android there's no such field."
+    assert repo_of("ingestion", "Field missing from properties", body) == (
+        "PostHog/posthog-android"
+    )
+
+
+def test_a_report_where_both_mobile_platforms_fail_names_neither() -> None:
+    body = "It crashes on iOS and on Android alike."
+    assert repo_of("session_replay", "Recording crash", body) == "PostHog/posthog"
+
+
+def test_a_secret_the_sdk_itself_logs_is_fixed_in_the_sdk() -> None:
+    body = "When requests fail the Go SDK logs the personal API key in the query string."
+    assert repo_of("security", "Key written to logs", body) == "PostHog/posthog-go"
+    assert repo_of("security", "Project API key visible in the settings page", "") == (
+        "PostHog/posthog"
+    )

@@ -219,16 +219,21 @@ class Catalogue(Model):
                 found[entry.package] = current.model_copy(update={"version": version})
         return sorted(found.values(), key=lambda m: first[m.package])
 
-    def implied(self, platforms: list[str], languages: list[str]) -> SdkEntry | None:
+    def implied(
+        self, platforms: list[str], languages: list[str], failing: str | None = None
+    ) -> SdkEntry | None:
         """The SDK a ticket that names none points at by its platform or language.
 
         The most specific wins: a cross-platform wrapper's platform (Flutter, React
         Native), then one native mobile platform (iOS or Android; both named implies
-        neither), then a programming language, then the web.
+        neither, unless ``failing`` says which one the failure is stated for), then a
+        programming language, then the web.
         """
         wrappers = {"flutter", "react-native"}
         found: list[tuple[int, int, SdkEntry]] = []
         natives = {"ios", "android"} & set(platforms)
+        if failing in natives:
+            natives = {failing}
         for index, entry in enumerate(self.sdk):
             named = set(entry.implied_by.get("platforms", []))
             spoken = set(entry.implied_by.get("languages", []))

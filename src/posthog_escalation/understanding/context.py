@@ -111,6 +111,39 @@ def extract_platforms(text: str, sdks: list[SdkMention], hints: Iterable[str]) -
     return list(dict.fromkeys(found))
 
 
+_NATIVE_WORDS = {
+    name: re.compile(pattern, re.IGNORECASE)
+    for name, pattern in _PLATFORM_WORDS
+    if name in ("ios", "android")
+}
+_CLAUSE_BREAK = re.compile(r"[.;!?\n]+|,?\s+\b(?:but|while|whereas|however|although)\b", re.I)
+_FAILS = re.compile(
+    r"\b(?:not|no|never|none|without|missing|lacks?|fails?|failed|failing|broken|breaks|"
+    r"crash\w*|can't|cannot|can not|won't|\w+n't)\b",
+    re.IGNORECASE,
+)
+
+
+def failing_platform(text: str) -> str | None:
+    """The one native mobile platform a ticket that names both states the failure for.
+
+    Reports that compare platforms ("Android supports it; iOS doesn't yet", "on iOS it
+    works, on Android there is no field") are about the one whose clause carries the
+    negation or failure word. Clauses naming both platforms say nothing; when both are
+    said to fail, or neither is, the answer is None.
+    """
+    failing: set[str] = set()
+    named: set[str] = set()
+    for clause in _CLAUSE_BREAK.split(text):
+        here = {name for name, pattern in _NATIVE_WORDS.items() if pattern.search(clause)}
+        named |= here
+        if len(here) == 1 and _FAILS.search(clause):
+            failing |= here
+    if named != {"ios", "android"} or len(failing) != 1:
+        return None
+    return failing.pop()
+
+
 LANGUAGES: list[tuple[str, str]] = [
     ("typescript", r"\btypescript\b|\btsc\b|\.tsx?\b"),
     ("javascript", r"\bjavascript\b|\bnode(?:\.js)?\b|\bnpm\b|\byarn\b|\bpnpm\b"),

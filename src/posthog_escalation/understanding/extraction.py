@@ -20,6 +20,7 @@ from .context import (
     extract_platforms,
     extract_region,
     extract_runtimes,
+    failing_platform,
     findall_named,
 )
 from .error_text import extract_errors, extract_http_statuses
@@ -138,6 +139,7 @@ def extract_signals(
         errors=errors,
         http_statuses=extract_http_statuses(flat),
         platforms=platforms,
+        failing_platform=failing_platform(text),
         frameworks=findall_named(flat + "\n" + hint_text, FRAMEWORKS),
         languages=findall_named(flat, LANGUAGES),
         runtimes=extract_runtimes(flat),

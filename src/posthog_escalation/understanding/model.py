@@ -204,6 +204,9 @@ class Signals(Model):
     errors: list[ErrorSignal] = Field(default_factory=list)
     http_statuses: list[int] = Field(default_factory=list)
     platforms: list[str] = Field(default_factory=list)
+    failing_platform: str | None = Field(
+        None, description="Of iOS and Android, both named, the one the failure is stated for"
+    )
     frameworks: list[str] = Field(default_factory=list)
     languages: list[str] = Field(
         default_factory=list, description="Programming languages: python, go, csharp, ..."

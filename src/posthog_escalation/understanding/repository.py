@@ -92,7 +92,7 @@ def decide_repository(
         entry = catalogue.entry(named.package)
         package, family, said = named.package, named.family, f"'{named.written_as}'"
     else:
-        entry = catalogue.implied(signals.platforms, signals.languages)
+        entry = catalogue.implied(signals.platforms, signals.languages, signals.failing_platform)
         if entry is None:
             return RepoDecision(repo=MAIN_REPO, reason="no SDK named or implied: the app")
         package, family = entry.package, entry.family
