@@ -667,6 +667,30 @@ def test_languages_are_read_from_ticket_words() -> None:
     assert extract_signals(t).languages == ["csharp", "python", "go"]
 
 
+@pytest.mark.parametrize(
+    ("frame", "language"),
+    [
+        ("  at com.acme.App.onCreate(App.kt:42)", "kotlin"),
+        ("  at com.acme.Worker.run(Worker.java:118)", "java"),
+        ("  main.(*Server).handle(0xc000)\n      /app/server/flags.go:87 +0x1d", "go"),
+        ("  from /app/lib/tracking.rb:31:in `track'", "ruby"),
+        ('  File "/srv/app/tracking.py", line 12, in send', "python"),
+        ("   at Acme.Tracking.Send() in /src/Tracking.cs:line 27", "csharp"),
+        ("    lib/acme/tracking.ex:19: Acme.Tracking.send/1", "elixir"),
+        ("thread 'main' panicked at src/tracking.rs:44:9", "rust"),
+    ],
+)
+def test_a_stack_frames_source_file_names_its_language(frame: str, language: str) -> None:
+    assert language in extract_signals(ticket("Crash", f"Stack trace:\n{frame}")).languages
+
+
+def test_a_file_name_without_a_line_number_names_no_language() -> None:
+    languages = extract_signals(
+        ticket("Docs", "See settings.go and tracking.rb in the repo.")
+    ).languages
+    assert languages == []
+
+
 # ------------------------------------------------------- reproduction details
 
 

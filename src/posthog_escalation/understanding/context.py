@@ -147,22 +147,26 @@ def failing_platform(text: str) -> str | None:
 LANGUAGES: list[tuple[str, str]] = [
     ("typescript", r"\btypescript\b|\btsc\b|\.tsx?\b"),
     ("javascript", r"\bjavascript\b|\bnode(?:\.js)?\b|\bnpm\b|\byarn\b|\bpnpm\b"),
-    ("python", r"\bpython\d?\b|\bpip\b|\bdjango\b|\bflask\b|\bfastapi\b|\bcelery\b|Traceback \("),
+    (
+        "python",
+        r"\bpython\d?\b|\bpip\b|\bdjango\b|\bflask\b|\bfastapi\b|\bcelery\b|Traceback \(|"
+        r"\w\.py\"?,? line \d+",
+    ),
     (
         "go",
         r"\bgolang\b|\bgoroutines?\b|\bgo (?:service|app|api|module|1\.\d+)\b|\bgo\.mod\b|"
-        r"\bgo get\b|(?-i:\b(?:written in|in|with|using) Go\b|\bGo (?:backend|server|service|code|"
-        r"app|program|client|library)\b)",
+        r"\bgo get\b|\w\.go:\d+\b|(?-i:\b(?:written in|in|with|using) Go\b|"
+        r"\bGo (?:backend|server|service|code|app|program|client|library)\b)",
     ),
-    ("ruby", r"\bruby\b|\brails\b|\bsidekiq\b|\bgemfile\b|\brake\b"),
+    ("ruby", r"\bruby\b|\brails\b|\bsidekiq\b|\bgemfile\b|\brake\b|\w\.rb:\d+"),
     ("php", r"\bphp\b|\blaravel\b|\bsymfony\b|\bcomposer\b"),
-    ("csharp", r"\bc#|\.net\b|\basp\.net|\bnuget\b|\bSystem\.\w+Exception\b"),
-    ("java", r"\bjava\b(?!script)|\bspring boot\b|\bjvm\b|\bmaven\b"),
-    ("kotlin", r"\bkotlin\b"),
+    ("csharp", r"\bc#|\.net\b|\basp\.net|\bnuget\b|\bSystem\.\w+Exception\b|\w\.cs:line \d+"),
+    ("java", r"\bjava\b(?!script)|\bspring boot\b|\bjvm\b|\bmaven\b|\w\.java:\d+"),
+    ("kotlin", r"\bkotlin\b|\w\.kts?(?::\d+|\b(?=[`'\")]))"),
     ("swift", r"\bswift(?:ui)?\b|\bobjective-c\b"),
     ("dart", r"\bdart\b|\bflutter\b"),
-    ("elixir", r"\belixir\b|\bphoenix\b"),
-    ("rust", r"\brust\b|\bcargo\b|\btokio\b"),
+    ("elixir", r"\belixir\b|\bphoenix\b|\w\.exs?:\d+"),
+    ("rust", r"\brust\b|\bcargo\b|\btokio\b|\w\.rs:\d+"),
 ]
 
 
