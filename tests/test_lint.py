@@ -143,6 +143,7 @@ FIRING: list[tuple[str, Mutation]] = [
     ("no-placeholders", _step_placeholder),
     ("no-placeholders", _set("impact.cannot_do", "[blocked workflow]")),
     ("no-placeholders", _set("communication.expects", "TBD")),
+    ("no-placeholders", _set("communication.expects", "A fix by Friday, 'TBD' for now")),
     ("follow-up-cadence", _set("follow_up.team_cadence", {"low": 24, "high": 24, "unit": "hours"})),
     ("follow-up-cadence", _late_team_check),
     ("communication-complete", _set("communication.expects", "")),
@@ -191,6 +192,14 @@ def test_rule_fires_on_a_bad_escalation(
             _set("dimensions.duration.statement", "Since Friday, the day of the upgrade [E2]"),
         ),
         ("no-placeholders", _set("impact.who", "[org-1] and 4 other organizations")),
+        (
+            "no-placeholders",
+            _set("evidence.0.result", "customer says: 'We're asking for that TODO to be done.'"),
+        ),
+        (
+            "no-placeholders",
+            _set("reproduction.actual", "The SDK source reads `// TODO: use a callback`"),
+        ),
     ],
 )
 def test_rule_stays_quiet_on_an_acceptable_variant(

@@ -167,6 +167,12 @@ _TEMPLATE_PLACEHOLDERS = {
 }
 _BRACKETED = re.compile(r"\[([^\[\]\n]{1,80})\]")
 _PLACEHOLDER_WORD = re.compile(r"\b(?:TODO|TBD|FIXME|XXX|lorem ipsum)\b")
+_QUOTED = re.compile(
+    r"```.*?(?:```|$)|`[^`\n]*`|(?m:(?:says|said|wrote|writes|quote[sd]?|reads?):\s*(['\"“]).*\1\s*$)|"
+    r"“[^”\n]*”",
+    re.DOTALL,
+)
+"""Code and quotations of a source: a TODO inside them is the source's, not ours."""
 _REDACTION_PLACEHOLDER = re.compile(r"^[a-z]+(?:-[a-z]+)*-\d+$")
 
 
@@ -477,7 +483,7 @@ def _placeholders(e: Escalation, _: Playbook) -> Iterator[Finding]:
                 yield _this("no-placeholders").finding(
                     path, f"template placeholder '{match.group(0)}' left in", "replace it"
                 )
-        found = _PLACEHOLDER_WORD.search(text)
+        found = _PLACEHOLDER_WORD.search(_QUOTED.sub(" ", text))
         if found:
             yield _this("no-placeholders").finding(
                 path, f"'{found.group(0)}' left in", "finish the text or remove the marker"

@@ -80,3 +80,13 @@ def test_a_bad_floor_is_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert "--floor 'speed=1' is not NAME=VALUE" in err
     assert "Traceback" not in err
+
+
+async def test_a_gate_miss_is_listed_with_the_check_and_field_that_failed(run) -> None:  # type: ignore[no-untyped-def]
+    score = run.scores[0]
+    score.passed_gate = False
+    score.gate_errors = ["summary-specific"]
+    score.gate_findings = ["summary-specific (summary): 'Bug' is too vague"]
+    line = next(row for row in render_markdown(run).splitlines() if "| gate |" in row)
+    assert line.startswith(f"| {score.id} | gate | pass | summary-specific |")
+    assert "(summary): 'Bug' is too vague" in line

@@ -52,6 +52,9 @@ class ReportScore(BaseModel):
     severity: str | None = None
     passed_gate: bool = False
     gate_errors: list[str] = Field(default_factory=list)
+    gate_findings: list[str] = Field(
+        default_factory=list, description="Each failing check: 'rule (field): message'"
+    )
     docs_url: str | None = None
     docs_links: list[str] = Field(default_factory=list)
     duplicate_of: str | None = None
@@ -174,7 +177,9 @@ def _score(report: LabeledReport, outcome: Outcome, book: Playbook) -> ReportSco
     score.recommendation = escalation.recommendation
     score.severity = escalation.severity.value
     score.passed_gate = outcome.passed_gate
-    score.gate_errors = [f.rule for f in outcome.findings if f.level == "error"]
+    errors = [f for f in outcome.findings if f.level == "error"]
+    score.gate_errors = [f.rule for f in errors]
+    score.gate_findings = [f"{f.rule} ({f.field}): {f.message}"[:200] for f in errors]
     score.docs_links = _docs_links(outcome)
     score.matching = [m.key for m in escalation.known_issues.matching_issues][:TOP_K]
     for line in escalation.routing.context:
@@ -366,7 +371,8 @@ def render_markdown(run: AccuracyRun) -> str:
             cue = score.reasons.get("recommendation", "")
             lines.append(f"| {score.id} | not a bug | true | escalate | {cue} |")
         if not score.passed_gate:
-            lines.append(f"| {score.id} | gate | pass | {', '.join(score.gate_errors)} | |")
+            cue = "; ".join(score.gate_findings).replace("|", "\\|")
+            lines.append(f"| {score.id} | gate | pass | {', '.join(score.gate_errors)} | {cue} |")
     return "\n".join(lines) + "\n"
 
 
