@@ -108,6 +108,20 @@ async def test_demo_pack_finds_the_customer_the_known_issue_and_no_docs_about_a_
     assert not pack.failures
 
 
+async def test_the_ticket_row_states_each_commercial_figure_it_holds(
+    demo_request: EscalationRequest, demo_backends: Backends
+) -> None:
+    """The revenue signal cites the ticket row; the row's finding says the plan, seats,
+    ARR and renewal the customer record holds."""
+    ticket = (await _gather(demo_request, demo_backends)).item("ticket")
+    assert ticket is not None
+    customer = demo_request.ticket.customer
+    assert customer.arr is not None and customer.seats is not None
+    assert f"ARR ${customer.arr:,.0f}" in ticket.finding
+    assert f"{customer.seats} seats" in ticket.finding
+    assert str(customer.renewal_date) in ticket.finding
+
+
 class _BrokenDocs:
     def search(self, query: str, *, area: str | None = None, limit: int = 5) -> list:
         raise UnavailableError("docs index is corrupt", "run docs sync")

@@ -1119,6 +1119,8 @@ def _ticket_draft(ticket: Ticket, signals: Signals) -> _Draft:
     sentences = dict.fromkeys(sentence_with(signals.text, p) for p in said)
     lines += [f"customer says: '{text[:300]}'" for text in sentences]
     summary = [c.plan and f"{c.plan} plan", c.seats and f"{c.seats} seats"]
+    if c.arr is not None:
+        summary.append(f"ARR ${c.arr:,.0f}")
     if c.renewal_date:
         summary.append(f"renewal {c.renewal_date}")
     if signals.revenue.churn_phrases:
