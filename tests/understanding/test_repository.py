@@ -98,3 +98,19 @@ def test_a_secret_the_sdk_itself_logs_is_fixed_in_the_sdk() -> None:
     assert repo_of("security", "Project API key visible in the settings page", "") == (
         "PostHog/posthog"
     )
+
+
+def test_html_or_the_dom_in_a_ticket_implies_the_web_sdk() -> None:
+    body = "Clicking the icon in `<a href='/x'><svg /></a>` gives an event with no text."
+    assert repo_of("product_analytics", "Autocapture loses the link text", body) == (
+        "PostHog/posthog-js"
+    )
+    body = "We call posthog.setPersonPropertiesForFlags({ url: window.location.href })"
+    assert repo_of("feature_flags", "Anonymous users get identified", body) == (
+        "PostHog/posthog-js"
+    )
+
+
+def test_a_web_page_named_in_an_app_side_report_still_goes_to_the_app() -> None:
+    body = "The page's `<button>` elements show in the toolbar, but the heatmap is empty."
+    assert repo_of("session_replay", "Heatmap empty", body) == "PostHog/posthog"

@@ -18,7 +18,12 @@ _PLATFORM_WORDS: list[tuple[str, str]] = [
         "web",
         r"\bbrowser\b|\bsafari\b|\bchrome\b|\bfirefox\b|\bedge\b|\bwebsite\b|\bweb ?app\b|"
         r"\bsnippet\b|next\.?js|\bnuxt\b|sveltekit|\bsvelte\b|\bremix\b|\bangular\b|\bvue\b|"
-        r"\bgatsby\b|\bastro\b|\bwordpress\b|\bwebflow\b|\bshopify\b|\bspa\b",
+        r"\bgatsby\b|\bastro\b|\bwordpress\b|\bwebflow\b|\bshopify\b|\bspa\b|"
+        # The page itself: HTML elements and the browser's DOM and storage APIs.
+        r"<(?:a|div|span|svg|button|input|textarea|iframe|img|form|select|canvas|video|body|"
+        r"html|script|section|nav|label)\b[^<>\n]{0,120}>|\b(?:window|document|navigator)\."
+        r"(?:location|addEventListener|querySelector\w*|getElement\w*|cookie|referrer|"
+        r"userAgent|body|title)\b|\b(?:localStorage|sessionStorage)\b",
     ),
     (
         "backend",
