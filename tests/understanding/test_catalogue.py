@@ -66,6 +66,11 @@ SENTENCES = [
     ),
     ("Our wrapper calls client.IsFeatureEnabled and gets no error back", "posthog-go", None),
     (
+        "We call `await getFeatureFlag(key)` right after creating `Posthog()`",
+        "posthog-flutter",
+        None,
+    ),
+    (
         "Info.plist: <key>com.posthog.posthog.TRACK_APPLICATION_LIFECYCLE_EVENTS</key>",
         "posthog-flutter",
         None,
@@ -183,3 +188,23 @@ def test_a_missing_catalogue_is_a_clear_error(tmp_path: Path) -> None:
 def test_the_dotnet_async_flag_methods_do_not_name_the_go_sdk() -> None:
     found = {m.package for m in sdk_mentions("await posthog.IsFeatureEnabledAsync(flag, user)")}
     assert "posthog-go" not in found
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Could the Flutter SDK offer an API like JS `onFeatureFlags()`?",
+        "Unlike the iOS SDK, this one never sends $screen events.",
+        "It should behave the same as posthog-js does.",
+    ],
+)
+def test_an_sdk_named_only_to_compare_with_is_not_a_mention(sentence: str) -> None:
+    compared = {"posthog-js", "posthog-ios"}
+    assert not compared & {m.package for m in sdk_mentions(sentence)}
+
+
+def test_an_sdk_named_outright_is_a_mention_even_near_the_word_like() -> None:
+    found = {
+        m.package for m in sdk_mentions("We'd like posthog-js 1.200.0 to stop double counting")
+    }
+    assert "posthog-js" in found

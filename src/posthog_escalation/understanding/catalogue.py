@@ -46,6 +46,16 @@ _B = r"(?<![\w@/.-])"
 UNTICKED = re.compile(r"(?m)^[ \t]*(?:[-*+]|\d+[.)])[ \t]+\[ \][^\n]*")
 """An unticked checklist line of an issue template."""
 _E = r"(?![\w-])"
+_COMPARED = re.compile(
+    r"\b(?:(?<!would )(?<!'d )(?<!\bI )(?<!\bwe )(?<!\bthey )(?<!\byou )like|unlike|"
+    r"similar to|same as|as (?:in|on|with)|compared (?:to|with)|"
+    r"than (?:in|on|with))\s+(?:the\s+|in\s+|on\s+)?(?:(?:JS|JavaScript|web|iOS|Android|"
+    r"Flutter|React Native|RN|Python|Node|Go|Ruby|PHP|\.NET|Java|Kotlin|Swift)(?:'s)?\s+"
+    r"(?:SDK'?s?\s+|library\s+|client\s+)?)?[`'\"(]?$",
+    re.IGNORECASE,
+)
+"""What makes a mention a comparison ("an API like JS `onFeatureFlags()`", "unlike the
+iOS SDK"): the SDK compared with is not the one the ticket is about."""
 
 
 def exact_version(version: str | None) -> str | None:
@@ -198,6 +208,8 @@ class Catalogue(Model):
             if any(s < end and start < e for s, e in taken):
                 continue
             taken.append((start, end))
+            if _COMPARED.search(text[max(0, start - 40) : start]):
+                continue
             version = version_after(text, end) if matcher.versioned else None
             entry = self._by_package[matcher.package]
             current = found.get(entry.package)
