@@ -240,6 +240,24 @@ async def test_a_vague_ticket_says_what_is_missing(
     assert outcome.passed_gate, [f.one_line() for f in outcome.findings]
 
 
+async def test_an_sdk_the_platform_implies_is_shown_as_implied_with_the_stated_version(
+    demo_backends: Backends, hogql_settings: Settings
+) -> None:
+    body = (
+        "### Version\n\n3.20.1\n\n### Steps to Reproduce\n\nOn Android, identify events "
+        "lack the distinct id in their properties.\n\n### Expected Result\n\nThe id is in "
+        "the properties\n\n### Actual Result\n\nIt is not"
+    )
+    outcome = await _run(
+        demo_backends, hogql_settings, {"id": "T-I", "subject": "Id missing", "body": body}
+    )
+    reproduction = _escalation(outcome).reproduction
+    assert [str(s) for s in reproduction.environment.sdks] == ["posthog-android (implied) 3.20.1"]
+    assert not any("SDK package" in question for question in reproduction.missing)
+    assert "The id is in the properties" in reproduction.expected
+    assert outcome.passed_gate, [f.one_line() for f in outcome.findings]
+
+
 COMMITTED_CASES = sorted((Path(__file__).resolve().parents[2] / "evals" / "cases").glob("*.yaml"))
 
 

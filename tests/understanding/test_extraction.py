@@ -718,6 +718,55 @@ def test_expected_and_actual_lines_are_read() -> None:
     assert s.event_names == ["$pageview"]
 
 
+@pytest.mark.parametrize(
+    ("body", "expected", "actual"),
+    [
+        (
+            "### Expected Result\n\nThe event carries the user's id\n\n### Actual Result\n\n"
+            "The id is missing from properties",
+            "The event carries the user's id",
+            "The id is missing from properties",
+        ),
+        (
+            "**Expected behavior**\n\nThe dashboard loads.\n\n**Screenshots**\n[image]",
+            "The dashboard loads.",
+            None,
+        ),
+        ("## Expected behavior\n\n*Please describe.*\n\n## Environment\n- Cloud", None, None),
+        ("### Expected Result\n\n.\n\n### Actual Result\n\n.", None, None),
+        ("Expected: one event. Actual: two events", "one event.", "two events"),
+    ],
+)
+def test_expected_and_actual_are_read_under_their_own_headings(
+    body: str, expected: str | None, actual: str | None
+) -> None:
+    s = extract_signals(ticket("Report", body))
+    assert (s.expected, s.actual) == (expected, actual)
+
+
+def test_a_platform_implies_the_sdk_and_a_version_stated_alone_is_its_version() -> None:
+    s = extract_signals(
+        ticket("Identify lacks the id", "### Version\n\n3.20.1\n\nOn Android it fails.")
+    )
+    assert s.sdks == []
+    assert s.implied_sdk is not None
+    assert (s.implied_sdk.package, s.implied_sdk.version) == ("posthog-android", "3.20.1")
+    assert "sdk_version" not in s.missing
+
+
+def test_a_browsers_version_is_not_taken_for_the_sdks() -> None:
+    s = extract_signals(
+        ticket("Survey options", "Google Chrome Version 127.0.6533.120 on a website")
+    )
+    assert s.implied_sdk is not None and s.implied_sdk.package == "posthog-js"
+    assert s.implied_sdk.version is None
+    assert "sdk_version" in s.missing
+
+
+def test_a_named_sdk_leaves_nothing_to_imply() -> None:
+    assert extract_signals(ticket("Crash", "posthog-android 3.1.0 on Android")).implied_sdk is None
+
+
 def test_expected_but_sentence_is_split() -> None:
     s = extract_signals(
         ticket("x", "We expected the flag to be true for beta users, but it is false.")

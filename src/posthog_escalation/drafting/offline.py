@@ -728,6 +728,9 @@ def _environment(
     if not sdks and pack.customer_sdks and route_key not in SERVER_SIDE_ROUTES:
         lead = pack.customer_sdks[0]
         sdks = [SdkVersion(name=f"{lead.lib} (from $lib)", version=lead.version)]
+    implied = signals.implied_sdk
+    if not sdks and implied is not None and route_key not in SERVER_SIDE_ROUTES:
+        sdks = [SdkVersion(name=f"{implied.package} (implied)", version=implied.version)]
     platform, systems, browsers, frameworks, runtimes = split_environment(signals, triage, pack)
     unknown = "not relevant (PostHog-side)" if route_key in SERVER_SIDE_ROUTES else None
     region = signals.region if signals.region is not Region.UNKNOWN else ticket.customer.region

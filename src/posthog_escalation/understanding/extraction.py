@@ -5,6 +5,7 @@ No model, no network: the same ticket always gives the same signals.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from ..models import Ticket, TriageReport
@@ -69,6 +70,48 @@ def _fill_versions(
     return out
 
 
+_RUNTIME_BEFORE = re.compile(
+    r"\b(?:chrome|safari|firefox|edge|ios|ipados|android|macos|mac os x?|windows|linux|node"
+    r"(?:\.js)?|python|ruby|php|go|java|kotlin|swift|dart|xcode|gradle|expo(?: sdk)?|flutter|"
+    r"react native|next\.js|browser|os|app|plugin|server|helm|chart|posthog)\W{0,3}$",
+    re.IGNORECASE,
+)
+
+
+def stated_version(text: str) -> str | None:
+    """A version the ticket states on its own ("### Version\n\n3.20.1", "we are on version
+    3.3.7"), unless a browser, system, runtime or app names it ("Chrome Version 127.0.1")."""
+    for match in BARE_VERSION.finditer(text):
+        if not _RUNTIME_BEFORE.search(text[max(0, match.start() - 24) : match.start()]):
+            return match.group("v")
+    return None
+
+
+def implied_sdk(
+    text: str,
+    sdks: list[SdkMention],
+    platforms: list[str],
+    languages: list[str],
+    failing: str | None,
+    catalogue: Catalogue,
+) -> SdkMention | None:
+    """The SDK a ticket that names none points at by its platform or language."""
+    if sdks:
+        return None
+    entry = catalogue.implied(platforms, languages, failing)
+    if entry is None:
+        return None
+    return SdkMention(
+        package=entry.package,
+        written_as=entry.package,
+        version=stated_version(text),
+        lib=entry.lib,
+        family=entry.family,
+        repo=entry.repo,
+        cue="implied",
+    )
+
+
 def sentence_with(text: str, phrase: str) -> str:
     """The sentence of ``text`` that contains ``phrase`` (the phrase itself if absent)."""
     flat = " ".join(text.split())
@@ -125,6 +168,9 @@ def extract_signals(
     sdks = _fill_versions(text, sdks, changes)
     errors = extract_errors(text)
     platforms = extract_platforms(text, sdks, triage.platform_hints if triage else [])
+    languages = findall_named(flat, LANGUAGES)
+    failing = failing_platform(text)
+    implied = implied_sdk(text, sdks, platforms, languages, failing, catalogue)
     region, region_evidence = extract_region(flat, ticket)
     links = extract_links(text, ticket)
     dates = extract_dates(flat, today)
@@ -139,9 +185,10 @@ def extract_signals(
         errors=errors,
         http_statuses=extract_http_statuses(flat),
         platforms=platforms,
-        failing_platform=failing_platform(text),
+        failing_platform=failing,
+        implied_sdk=implied,
         frameworks=findall_named(flat + "\n" + hint_text, FRAMEWORKS),
-        languages=findall_named(flat, LANGUAGES),
+        languages=languages,
         runtimes=extract_runtimes(flat),
         region=region,
         region_evidence=region_evidence,
@@ -161,5 +208,7 @@ def extract_signals(
         actual=actual,
         reproducibility=reproducibility_of(flat),
         product_area=triage.product_area if triage else None,
-        missing=missing_facts(text, sdks, platforms, links, errors),
+        missing=missing_facts(
+            text, [*sdks, *([implied] if implied else [])], platforms, links, errors
+        ),
     )

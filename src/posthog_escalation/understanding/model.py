@@ -31,8 +31,9 @@ class SdkMention(Model):
         repo: The repository that owns the package.
         plugin: True for add-on packages (the React Native replay plugin).
         source: Where it was found: the ticket text or the triage report.
-        cue: What recognised it: a name, a package id, an import or install line, or an
-            identifier (a class, module or stack frame).
+        cue: What recognised it: a name, a package id, an import or install line, an
+            identifier (a class, module or stack frame), or ``implied`` when the ticket
+            names no SDK and its platform or language points at this one.
     """
 
     package: str
@@ -43,7 +44,7 @@ class SdkMention(Model):
     repo: str
     plugin: bool = False
     source: Literal["ticket", "triage", "model"] = "ticket"
-    cue: Literal["name", "package", "import", "identifier"] = "name"
+    cue: Literal["name", "package", "import", "identifier", "implied"] = "name"
 
     @property
     def exact_version(self) -> str | None:
@@ -206,6 +207,11 @@ class Signals(Model):
     platforms: list[str] = Field(default_factory=list)
     failing_platform: str | None = Field(
         None, description="Of iOS and Android, both named, the one the failure is stated for"
+    )
+    implied_sdk: SdkMention | None = Field(
+        None,
+        description="When no SDK is named: the one the platform or language points at, with "
+        "a version the ticket states on its own ('Version 3.20.1')",
     )
     frameworks: list[str] = Field(default_factory=list)
     languages: list[str] = Field(

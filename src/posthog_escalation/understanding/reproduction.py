@@ -21,6 +21,25 @@ _ACTUAL = re.compile(
     r"(?P<x>[^\n]{3,300})",
     re.I,
 )
+_HEADED = (
+    r"(?:^|\n)[ \t]*(?:#{1,6}[ \t]*|\*\*|__)?(?:%s)[ \t]*(?:\*\*|__)?[ \t]*:?[ \t]*\n(?:[ \t]*\n)*"
+)
+_EXPECTED_HEADING = re.compile(
+    _HEADED % r"expected(?: behaviou?r| results?| outcome)?"
+    + r"[ \t]*(?P<x>(?![#*_-]*[ \t]*(?:\n|$))[^\n#]*[a-z][^\n]{2,300})",
+    re.I,
+)
+_ACTUAL_HEADING = re.compile(
+    _HEADED % r"actual(?: behaviou?r| results?| outcome)?|current behaviou?r|what happen(?:s|ed)"
+    + r"[ \t]*(?P<x>(?![#*_-]*[ \t]*(?:\n|$))[^\n#]*[a-z][^\n]{2,300})",
+    re.I,
+)
+"""The same under a heading of their own ("### Expected Result", "**Expected behavior**")
+with the text on the next non-empty line."""
+_NEXT_LABEL = re.compile(
+    r"(?<=[.;])\s+(?:\*\*)?(?:actual(?: behaviou?r| results?)?|instead)\b", re.I
+)
+_PLACEHOLDER_LINE = re.compile(r"^\W*(?:please describe|n/?a|none|tbd|todo)\W*$", re.I)
 _EXPECTED_BUT = re.compile(
     r"\b(?:we |I )?(?:expected?|expecting|should)\s+(?P<x>[^.\n]{3,160}?)\s*,?\s+but\s+"
     r"(?P<y>[^.\n]{3,200})",
@@ -86,14 +105,20 @@ def extract_steps(text: str) -> list[str]:
     return steps
 
 
+def _said(text: str, *patterns: re.Pattern[str]) -> str | None:
+    for pattern in patterns:
+        for match in pattern.finditer(text):
+            said = _NEXT_LABEL.split(match.group("x"), maxsplit=1)[0].strip()
+            if not _PLACEHOLDER_LINE.match(said):
+                return said
+    return None
+
+
 def extract_expected_actual(text: str) -> tuple[str | None, str | None]:
-    expected = _EXPECTED.search(text)
-    actual = _ACTUAL.search(text)
+    expected = _said(text, _EXPECTED, _EXPECTED_HEADING)
+    actual = _said(text, _ACTUAL, _ACTUAL_HEADING)
     if expected or actual:
-        return (
-            expected.group("x").strip() if expected else None,
-            actual.group("x").strip() if actual else None,
-        )
+        return expected, actual
     both = _EXPECTED_BUT.search(text)
     if both:
         return both.group("x").strip(), both.group("y").strip()
