@@ -39,7 +39,7 @@ from posthog_escalation.models import (
     Ticket,
 )
 from posthog_escalation.playbook import default_playbook
-from posthog_escalation.tools.docs import DocHit, DocsIndex
+from posthog_escalation.tools.docs import DocHit, DocsAnswer, DocsIndex
 from posthog_escalation.tools.hogql import LocalHogQL
 from posthog_escalation.tools.issues import (
     KnownIssueCandidate,
@@ -528,6 +528,28 @@ def test_otherwise_a_docs_section_in_the_tickets_area_is_about_it() -> None:
     plain = _signals("Our recordings show masked inputs as asterisks everywhere.")
     assert about_problem(_hit("Inputs are masked by default."), plain, "session_replay")
     assert not about_problem(_hit("Flags...", route="feature_flags"), plain, "session_replay")
+
+
+def _answer(confidence: float) -> DocsAnswer:
+    return DocsAnswer(
+        url="https://posthog.com/docs/x",
+        title="Replay",
+        breadcrumb="Replay > Section",
+        sentence="Inputs are masked by default.",
+        confidence=confidence,
+        strength=confidence,
+        query="recordings masked inputs asterisks",
+    )
+
+
+def test_a_section_of_the_area_is_not_about_the_problem_when_the_best_answer_is_weak() -> None:
+    plain = _signals("Our recordings show masked inputs as asterisks everywhere.")
+    hit = _hit("Inputs are masked by default.")
+    assert about_problem(hit, plain, "session_replay", _answer(0.9))
+    assert not about_problem(hit, plain, "session_replay", _answer(0.35))
+    named = _hit("Errors on adoptedStyleSheets.length in Safari.")
+    regression = _signals("TypeError: n.adoptedStyleSheets.length since 1.201.0")
+    assert about_problem(named, regression, None, _answer(0.35)), "naming the error still counts"
 
 
 def test_the_expected_sentence_is_a_whole_sentence_that_says_what_should_happen() -> None:

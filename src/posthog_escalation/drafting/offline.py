@@ -559,12 +559,18 @@ def _breadth_from_data(signals: Signals, pack: EvidencePack) -> Dimension:
             evidence=pack.cite("impact"),
         )
     scope = signals.scope.phrases[0] if signals.scope.phrases else "no scope given"
+    if pack.signature is None:
+        because = "the ticket names no error or SDK version that can be counted in the data"
+    elif pack.item("impact") is not None:
+        because = "the HogQL query that counts it did not answer"
+    else:
+        because = "no PostHog project is configured for HogQL evidence, so nothing was counted"
     return Dimension(
         statement=(
-            "Unknown beyond the reporting organization, because the ticket names no error or "
-            f"SDK version that can be counted in the data (the customer says: {scope})"
+            f"Unknown beyond the reporting organization, because {because} "
+            f"(the customer says: {scope})"
         ),
-        evidence=pack.cite("ticket"),
+        evidence=[*pack.cite("impact"), *pack.cite("ticket")],
     )
 
 
@@ -712,6 +718,14 @@ def _ticket_steps(ticket: Ticket) -> list[str]:
     return steps[:8] if len(steps) >= 2 else []
 
 
+def _question(fact: str, signals: Signals) -> str:
+    """What to ask for ``fact``; for the SDK version, naming the package the ticket names."""
+    named = [s.package for s in signals.sdks if not s.plugin and not s.version]
+    if fact == "sdk_version" and len(named) == 1:
+        return f"Which exact version of {named[0]} are you using?"
+    return MISSING_FACT_QUESTIONS[fact]
+
+
 SERVER_SIDE_ROUTES = frozenset({"cdp", "data_warehouse", "billing", "infrastructure"})
 """Routes whose problems live in PostHog's own services: the customer's SDK is not part of
 reproducing them, so its version and platform are not asked for."""
@@ -796,7 +810,7 @@ def _reproduction(
     facts = still_missing(signals, ticket, triage, pack)
     if route_key in SERVER_SIDE_ROUTES:
         facts = [m for m in facts if m not in ("sdk_version", "platform")]
-    missing = [MISSING_FACT_QUESTIONS[m] for m in facts]
+    missing = [_question(m, signals) for m in facts]
     if not steps and not missing:
         missing.append(MISSING_FACT_QUESTIONS["reproduction"])
     change = next((c for c in signals.version_changes if c.first_bad or c.last_good), None)
