@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -256,6 +257,19 @@ async def test_an_sdk_the_platform_implies_is_shown_as_implied_with_the_stated_v
     assert not any("SDK package" in question for question in reproduction.missing)
     assert "The id is in the properties" in reproduction.expected
     assert outcome.passed_gate, [f.one_line() for f in outcome.findings]
+
+
+async def test_without_a_hogql_project_breadth_says_nothing_was_counted(
+    demo_backends: Backends, hogql_settings: Settings
+) -> None:
+    backends = replace(demo_backends, hogql=None)
+    body = (
+        "Since 1.201.0: TypeError: undefined is not an object (evaluating 'n.adoptedStyleSheets')"
+    )
+    outcome = await _run(backends, hogql_settings, {"id": "T-N", "subject": "Replay", "body": body})
+    breadth = _escalation(outcome).dimensions.breadth.statement
+    assert "no PostHog project is configured for HogQL evidence" in breadth
+    assert "names no error" not in breadth
 
 
 COMMITTED_CASES = sorted((Path(__file__).resolve().parents[2] / "evals" / "cases").glob("*.yaml"))
