@@ -272,6 +272,18 @@ async def test_without_a_hogql_project_breadth_says_nothing_was_counted(
     assert "names no error" not in breadth
 
 
+async def test_the_version_is_asked_for_by_the_name_of_the_sdk_the_ticket_names(
+    demo_backends: Backends, hogql_settings: Settings
+) -> None:
+    body = "from posthog import Posthog\nclient.feature_enabled('beta', 'u1') hangs for 10 s."
+    outcome = await _run(
+        demo_backends, hogql_settings, {"id": "T-Q", "subject": "Slow", "body": body}
+    )
+    missing = _escalation(outcome).reproduction.missing
+    assert "Which exact version of posthog-python are you using?" in missing
+    assert not any("SDK package" in question for question in missing)
+
+
 COMMITTED_CASES = sorted((Path(__file__).resolve().parents[2] / "evals" / "cases").glob("*.yaml"))
 
 
