@@ -77,3 +77,18 @@ def test_a_usability_complaint_with_no_failure_is_a_support_question() -> None:
     text = "Insights are confusing\nIt is hard to understand how to count new users per day."
     answer = answerable(text, BOOK)
     assert answer is not None and answer.kind == "question"
+
+
+def test_a_question_gets_the_docs_link_only_when_the_docs_search_is_sure() -> None:
+    text = "How do I stop recording on one route?\nWe call init on every page."
+    url = "https://posthog.com/docs/session-replay/how-to-control-which-sessions-you-record"
+    sure = answerable(
+        text, BOOK, docs_url=url, docs_sentence="Call stopSessionRecording().", docs_confidence=0.85
+    )
+    assert sure is not None and sure.kind == "question" and sure.url == url
+    unsure = answerable(
+        text, BOOK, docs_url=url, docs_sentence="Call stopSessionRecording().", docs_confidence=0.35
+    )
+    assert unsure is not None and unsure.kind == "question"
+    assert unsure.url is None and unsure.sentence is None
+    assert url not in unsure.reason

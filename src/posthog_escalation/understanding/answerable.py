@@ -50,6 +50,10 @@ class Answer(Model):
         return f"{what}: '{self.cue}'" + (f" ({self.url})" if self.url else "")
 
 
+LINK_CONFIDENCE = 0.7
+"""How sure the docs search must be before its best section is given as the answer to a
+question or a feature request (the band where most dev answers were right)."""
+
 ANSWER_PAGES = re.compile(r"troubleshoot|common[- ]questions|\bfaqs?\b|known[- ]issues", re.I)
 """Docs pages written to answer problems: troubleshooting, FAQ and common questions."""
 
@@ -117,6 +121,8 @@ def answerable(
         )
     cues = playbook.answerable
     subject = text.split("\n", 1)[0]
+    if docs_confidence is not None and docs_confidence < LINK_CONFIDENCE:
+        docs_url = docs_sentence = None
     asked = _search(cues.questions, text) or _search(cues.subject_questions, subject)
     if asked:
         return Answer(kind="question", cue=asked, url=docs_url, sentence=docs_sentence)
