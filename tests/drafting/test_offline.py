@@ -284,6 +284,17 @@ async def test_the_version_is_asked_for_by_the_name_of_the_sdk_the_ticket_names(
     assert not any("SDK package" in question for question in missing)
 
 
+async def test_with_an_error_and_no_stated_expectation_the_absence_of_the_error_is_expected(
+    demo_backends: Backends, hogql_settings: Settings
+) -> None:
+    body = "The app dies at launch with NSInvalidArgumentException in -[PHGPostHog setup]."
+    ticket = {"id": "T-E", "subject": "Crash on launch", "body": body}
+    reproduction = _escalation(await _run(demo_backends, hogql_settings, ticket)).reproduction
+    assert "without the error" in reproduction.expected
+    assert "NSInvalidArgumentException" in reproduction.expected
+    assert not any("expect" in question for question in reproduction.missing)
+
+
 COMMITTED_CASES = sorted((Path(__file__).resolve().parents[2] / "evals" / "cases").glob("*.yaml"))
 
 

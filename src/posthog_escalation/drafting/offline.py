@@ -770,7 +770,8 @@ def _where(env: Environment) -> str:
 
 def _expected(signals: Signals, pack: EvidencePack, change: VersionChange | None) -> str:
     """What should happen, from the first source that says it: the documented behaviour,
-    the customer's own words, a docs sentence, or the last version that worked."""
+    the customer's own words, a docs sentence, the last version that worked, or the absence
+    of the error the ticket reports."""
     if pack.documented is not None:
         return f"{pack.documented.explanation}{_cite(pack.cite('documented'))}"
     if signals.expected:
@@ -782,6 +783,11 @@ def _expected(signals: Signals, pack: EvidencePack, change: VersionChange | None
         return (
             f"It works as on {name} {change.last_good}, the last version that worked "
             "(per the ticket)"
+        )
+    if signals.errors:
+        return (
+            "The same steps complete without the error the ticket reports "
+            f"({_short(signals.errors[0].text, 120)})"
         )
     return ""
 
