@@ -17,7 +17,12 @@ from posthog_escalation.loading import load_model
 from posthog_escalation.models import DailyCounts, Escalation, EscalationRequest
 from posthog_escalation.public import public_title
 from posthog_escalation.redact import Redactor
-from posthog_escalation.render import EXTRA_HEADINGS, TEMPLATE_HEADINGS, render_markdown
+from posthog_escalation.render import (
+    EXTRA_HEADINGS,
+    TEMPLATE_HEADINGS,
+    environment_lines,
+    render_markdown,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
 EXAMPLES = Path(__file__).resolve().parents[1] / "src" / "posthog_escalation" / "examples"
@@ -206,6 +211,27 @@ def test_environment_lines_separate_os_browser_framework_and_runtime(
         "- PostHog region",
     ]
     assert "- Platform: web\n" in block and "- OS: macOS, iOS" in block
+
+
+@pytest.mark.parametrize(
+    ("platform", "missing", "line"),
+    [
+        (
+            "web",
+            ["Which SDK package and exact version are you using?"],
+            "unknown — ask the customer",
+        ),
+        ("web", ["A link to the affected project"], "not named in the ticket"),
+        ("not relevant (PostHog-side)", [], "not relevant (PostHog-side)"),
+    ],
+)
+def test_an_unnamed_sdk_is_asked_for_only_when_the_escalation_asks(
+    example_escalation: Escalation, platform: str, missing: list[str], line: str
+) -> None:
+    repro = example_escalation.reproduction
+    env = repro.environment.model_copy(update={"sdks": [], "platform": platform})
+    repro = repro.model_copy(update={"environment": env, "missing": missing})
+    assert environment_lines(repro)[0] == f"- SDK: {line}"
 
 
 def _with_daily(escalation: Escalation) -> Escalation:

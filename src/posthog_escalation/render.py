@@ -13,6 +13,7 @@ and a redactor then runs over it as a second line of defence.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Literal
 
@@ -83,7 +84,12 @@ def environment_lines(repro: Reproduction) -> list[str]:
     """SDK, platform, then OS, browser, framework and runtime each on its own line when
     known, then the region."""
     env = repro.environment
-    sdks = ", ".join(str(s) for s in env.sdks) or "unknown — ask the customer"
+    asked = any(re.search(r"\bsdk\b|\bversion\b", q, re.I) for q in repro.missing)
+    if env.platform.startswith("not relevant"):
+        unknown = env.platform
+    else:
+        unknown = "unknown — ask the customer" if asked else "not named in the ticket"
+    sdks = ", ".join(str(s) for s in env.sdks) or unknown
     lines = [f"- SDK: {sdks}", f"- Platform: {env.platform}"]
     for label, values in (
         ("OS", env.os),

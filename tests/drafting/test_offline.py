@@ -38,6 +38,7 @@ from posthog_escalation.models import (
 from posthog_escalation.outcome import Outcome
 from posthog_escalation.pipeline import escalate
 from posthog_escalation.playbook import default_playbook
+from posthog_escalation.render import environment_lines
 from posthog_escalation.tools.hogql import LocalHogQL
 from posthog_escalation.understanding import Signals, VersionChange, extract_signals
 
@@ -324,6 +325,8 @@ async def test_a_posthog_side_failure_does_not_ask_for_the_customers_sdk(
     reproduction = record.escalation.reproduction
     assert reproduction.environment.sdks == []
     assert not any("SDK package" in question for question in reproduction.missing)
+    assert not any("SDK debug mode" in question for question in reproduction.missing)
+    assert "- SDK: not named in the ticket" in environment_lines(reproduction)
 
 
 # ------------------------------------------------ every sentence from a source

@@ -718,11 +718,14 @@ def _ticket_steps(ticket: Ticket) -> list[str]:
     return steps[:8] if len(steps) >= 2 else []
 
 
-def _question(fact: str, signals: Signals) -> str:
-    """What to ask for ``fact``; for the SDK version, naming the package the ticket names."""
+def _question(fact: str, signals: Signals, server_side: bool = False) -> str:
+    """What to ask for ``fact``: the SDK version by the name of the package the ticket
+    names; for a problem in PostHog's own services, logs rather than SDK debug output."""
     named = [s.package for s in signals.sdks if not s.plugin and not s.version]
     if fact == "sdk_version" and len(named) == 1:
         return f"Which exact version of {named[0]} are you using?"
+    if fact == "debug_logs" and server_side:
+        return "The error or log output around the failure (for self-hosted, the server logs)"
     return MISSING_FACT_QUESTIONS[fact]
 
 
@@ -816,7 +819,7 @@ def _reproduction(
     facts = still_missing(signals, ticket, triage, pack)
     if route_key in SERVER_SIDE_ROUTES:
         facts = [m for m in facts if m not in ("sdk_version", "platform")]
-    missing = [_question(m, signals) for m in facts]
+    missing = [_question(m, signals, route_key in SERVER_SIDE_ROUTES) for m in facts]
     if not steps and not missing:
         missing.append(MISSING_FACT_QUESTIONS["reproduction"])
     change = next((c for c in signals.version_changes if c.first_bad or c.last_good), None)

@@ -81,3 +81,14 @@ def test_subject_terms_lead_with_component_platform_and_a_specific_word() -> Non
 
 def test_an_empty_ticket_plans_nothing() -> None:
     assert plan_searches(extract_signals(ticket("?", ""))) == []
+
+
+def test_problem_text_drops_attachments_and_pointers_to_them() -> None:
+    body = (
+        "The dashboard crashes on load. [screenshot]\n"
+        "See the attached screenshot and ![console](https://example.com/c.png) for details.\n"
+        "Screenshot mode in mobile replay is off."
+    )
+    kept = problem_text(body).lower()
+    assert kept.count("screenshot") == 1, "the replay setting stays, the attachments go"
+    assert "example.com" not in kept and "crashes on load" in kept

@@ -121,9 +121,19 @@ _SIGN_OFF = re.compile(
 _CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\+?\d[\d ()-]{7,}\d")
 
 
+_ATTACHMENT = re.compile(
+    r"!\[[^\]\n]*\]\([^)\n]*\)|\[(?:screenshots?|images?|videos?|attachments?|"
+    r"screen ?recordings?)[^\]\n]{0,40}\]|\b(?:see|in) (?:the )?(?:attached |below )?"
+    r"screenshots?\b|\bscreenshots? (?:attached|below)\b",
+    re.IGNORECASE,
+)
+"""Attachments and pointers to them: a picture of the problem is not a word of it."""
+
+
 def problem_text(text: str) -> str:
     """``text`` without greetings, the sign-off and everything after it (names, job
-    titles, company, contact details), and without e-mail addresses and phone numbers.
+    titles, company, contact details), without e-mail addresses and phone numbers, and
+    without attachments ("[screenshot]", "see the attached screenshot", ``![img](url)``).
 
     A sign-off is a short line such as ``Thanks,`` or ``Best regards``; the signature
     block after it is dropped up to the next blank-line-separated paragraph that is long
@@ -142,7 +152,7 @@ def problem_text(text: str) -> str:
                 continue
         if _GREETING.match(line):
             continue
-        kept.append(_CONTACT.sub(" ", line))
+        kept.append(_ATTACHMENT.sub(" ", _CONTACT.sub(" ", line)))
     return "\n".join(kept)
 
 
