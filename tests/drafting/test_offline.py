@@ -296,6 +296,18 @@ async def test_with_an_error_and_no_stated_expectation_the_absence_of_the_error_
     assert not any("expect" in question for question in reproduction.missing)
 
 
+async def test_with_a_failure_but_no_error_line_the_expectation_is_that_it_works(
+    demo_backends: Backends, hogql_settings: Settings
+) -> None:
+    body = "## Bug description\nAfter the upgrade the instance crashed and has been unusable."
+    ticket = {"id": "T-F", "subject": "Instance down", "body": body}
+    reproduction = _escalation(await _run(demo_backends, hogql_settings, ticket)).reproduction
+    assert reproduction.expected.startswith("The same steps work without the failure")
+    assert "crashed and has been unusable" in reproduction.expected
+    assert "Bug description" not in reproduction.expected
+    assert not any("expect" in question for question in reproduction.missing)
+
+
 COMMITTED_CASES = sorted((Path(__file__).resolve().parents[2] / "evals" / "cases").glob("*.yaml"))
 
 

@@ -960,6 +960,15 @@ def test_sentence_with_returns_the_whole_sentence_around_a_phrase() -> None:
     assert sentence_with(text, "absent") == "absent"
 
 
+def test_a_sentence_never_runs_across_a_heading_or_a_list_item() -> None:
+    text = (
+        "Dashboard crashes on load\n\n## Bug description\nIt has been unusable since Friday\n"
+        "## Environment\n- [x] self-hosted"
+    )
+    assert sentence_with(text, "unusable") == "It has been unusable since Friday"
+    assert sentence_with(text, "crashes") == "Dashboard crashes on load"
+
+
 @pytest.mark.parametrize(
     ("body", "failing"),
     [

@@ -42,6 +42,7 @@ from ..playbook import Playbook, Route, add_cadence
 from ..tools.hogql import trend_phrase
 from ..tools.incidents import Incident
 from ..understanding import MISSING_FACT_QUESTIONS, Signals, VersionChange, sentence_with
+from ..understanding.answerable import customer_text, failure_cue
 from ..understanding.decide import Decision, decide, settle
 from ..understanding.error_text import GENERIC_ERROR_TYPES
 from .criteria import close_criteria, downgrade_criteria
@@ -771,7 +772,9 @@ def _where(env: Environment) -> str:
     return parts or systems
 
 
-def _expected(signals: Signals, pack: EvidencePack, change: VersionChange | None) -> str:
+def _expected(
+    signals: Signals, pack: EvidencePack, change: VersionChange | None, failure: str | None = None
+) -> str:
     """What should happen, from the first source that says it: the documented behaviour,
     the customer's own words, a docs sentence, the last version that worked, or the absence
     of the error the ticket reports."""
@@ -792,6 +795,9 @@ def _expected(signals: Signals, pack: EvidencePack, change: VersionChange | None
             "The same steps complete without the error the ticket reports "
             f"({_short(signals.errors[0].text, 120)})"
         )
+    if failure:
+        said = sentence_with(signals.text, failure)
+        return f'The same steps work without the failure the ticket reports ("{_short(said, 160)}")'
     return ""
 
 
@@ -802,6 +808,8 @@ def _reproduction(
     area: str,
     route_key: str,
     triage: TriageReport | None = None,
+    *,
+    failure: str | None = None,
 ) -> Reproduction:
     env = _environment(signals, pack, ticket, route_key, triage)
     steps = _ticket_steps(ticket)
@@ -823,7 +831,7 @@ def _reproduction(
     if not steps and not missing:
         missing.append(MISSING_FACT_QUESTIONS["reproduction"])
     change = next((c for c in signals.version_changes if c.first_bad or c.last_good), None)
-    expected = _expected(signals, pack, change)
+    expected = _expected(signals, pack, change, failure)
     if not expected:
         missing.append("What did you expect to happen instead?")
     actual = _short(signals.actual or ticket.subject, 160)
@@ -1137,7 +1145,10 @@ def draft_offline(
     rules = rubric_floor(assessment, radius, impact.workaround, playbook)
     severity = min((r.min_severity for r in rules), key=lambda s: s.rank, default=Severity.MEDIUM)
     cadence = playbook.cadence(severity)
-    reproduction = _reproduction(ticket, signals, pack, product.area, product_key, triage)
+    failure = failure_cue(customer_text(ticket), playbook)
+    reproduction = _reproduction(
+        ticket, signals, pack, product.area, product_key, triage, failure=failure
+    )
     known = _known(pack)
     renewal = signals.revenue.renewal_date or ticket.customer.renewal_date
     asks = _asks(signals, pack, route_key, assessment, known, incident, renewal, impact.workaround)

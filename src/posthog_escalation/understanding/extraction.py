@@ -112,9 +112,20 @@ def implied_sdk(
     )
 
 
+_BLOCK_BREAK = re.compile(r"\n[ \t]*\n|\n(?=[ \t]*(?:#{1,6}[ \t]|[-*+][ \t]|\d+[.)][ \t]|```|\|))")
+"""Where a paragraph, a heading, a list item, a code fence or a table row begins: a
+sentence never runs across one."""
+_HEADING_LINE = re.compile(r"(?m)^([ \t]*#{1,6}[ \t][^\n]*)\n")
+
+
 def sentence_with(text: str, phrase: str) -> str:
-    """The sentence of ``text`` that contains ``phrase`` (the phrase itself if absent)."""
-    flat = " ".join(text.split())
+    """The sentence of ``text`` that contains ``phrase`` (the phrase itself if absent),
+    within its paragraph, heading or list item."""
+    text = _HEADING_LINE.sub(r"\1\n\n", text)
+    blocks = [" ".join(b.split()) for b in _BLOCK_BREAK.split(text)]
+    wanted = " ".join(phrase.split()).lower()
+    flat = next((b for b in blocks if wanted in b.lower()), " ".join(text.split()))
+    flat = re.sub(r"^#{1,6}\s+", "", flat)
     at = flat.lower().find(phrase.lower())
     if at == -1:
         return phrase
