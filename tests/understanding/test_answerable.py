@@ -92,3 +92,10 @@ def test_a_question_gets_the_docs_link_only_when_the_docs_search_is_sure() -> No
     assert unsure is not None and unsure.kind == "question"
     assert unsure.url is None and unsure.sentence is None
     assert url not in unsure.reason
+
+
+def test_a_version_number_is_not_an_http_status() -> None:
+    text = "How do I record iframes?\nWe run posthog-js 1.422.5 with recordCrossOriginIframes."
+    answer = answerable(text, BOOK)
+    assert answer is not None and answer.kind == "question"
+    assert answerable("How do I retry?\nThe flags endpoint answers 502.", BOOK) is None

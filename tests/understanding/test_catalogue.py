@@ -50,6 +50,7 @@ SENTENCES = [
     ),
     ("at com.posthog.android.replay.PostHogReplayIntegration.start", "posthog-android", None),
     ("pubspec.yaml: posthog_flutter: ^4.9.0", "posthog-flutter", "^4.9.0"),
+    ("## Versions\n- `posthog-js` 1.422.5\n- Chrome 141", "posthog-js", "1.422.5"),
     ("import 'package:posthog_flutter/posthog_flutter.dart';", "posthog-flutter", None),
     (
         "from posthog import Posthog\nposthog = Posthog(project_api_key='phc_x')",

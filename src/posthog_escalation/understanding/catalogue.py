@@ -28,10 +28,11 @@ ticket names the product, not the CocoaPods pod or the PyPI package."""
 
 VERSION_CORE = r"v?\d+(?:\.(?:\d+|x|\*|\+)){1,3}(?:-[0-9A-Za-z.]+)?"
 VERSION_RANGE = rf"(?:\^|~>?|[<>]=?|==|~=|>=|<=|=)?\s*{VERSION_CORE}"
-# What may sit between a package name and its version: "@", quotes and colons of a
-# manifest line, "version", "v", "==", "--version", a comma in a Podfile/Gemfile line.
+# What may sit between a package name and its version: the closing backtick of inline
+# code, "@", quotes and colons of a manifest line, "version", "v", "==", "--version", a
+# comma in a Podfile/Gemfile line.
 _VERSION_AFTER = re.compile(
-    r"""^(?:\s*(?=(?:==|~=|>=|<=|\^|~|[<>])\s*v?\d)|@|\s*\(|['"]?\s*[:=]\s*['"]?|"""
+    r"""^`?(?:\s*(?=(?:==|~=|>=|<=|\^|~|[<>])\s*v?\d)|@|\s*\(|['"]?\s*[:=]\s*['"]?|"""
     r"""['"]?\s*,\s*['"]|,?\s+(?:(?:version|at|on|--version)\s+)?)"""
     rf"(?P<v>{VERSION_RANGE})(?!\w)(?!\.\d)",
     re.IGNORECASE,
