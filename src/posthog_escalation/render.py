@@ -84,7 +84,7 @@ def environment_lines(repro: Reproduction) -> list[str]:
     """SDK, platform, then OS, browser, framework and runtime each on its own line when
     known, then the region."""
     env = repro.environment
-    asked = any(re.search(r"\bsdk\b|\bversion\b", q, re.I) for q in repro.missing)
+    asked = any(re.search(r"\bsdk\b", q, re.I) for q in repro.missing)
     if env.platform.startswith("not relevant"):
         unknown = env.platform
     else:

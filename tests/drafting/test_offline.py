@@ -308,6 +308,18 @@ async def test_with_a_failure_but_no_error_line_the_expectation_is_that_it_works
     assert not any("expect" in question for question in reproduction.missing)
 
 
+async def test_a_problem_in_posthogs_app_asks_for_the_browser_not_the_sdk(
+    demo_backends: Backends, hogql_settings: Settings
+) -> None:
+    ticket = {"id": "T-A", "subject": "Toggling a flag on the flags page throws", "body": ""}
+    outcome = await _run(demo_backends, hogql_settings, ticket)
+    reproduction = _escalation(outcome).reproduction
+    assert _escalation(outcome).routing.route == "feature_flags"
+    assert not any("SDK" in question for question in reproduction.missing)
+    assert "Which browser (and version) shows it in PostHog?" in reproduction.missing
+    assert "- SDK: not named in the ticket" in environment_lines(reproduction)
+
+
 COMMITTED_CASES = sorted((Path(__file__).resolve().parents[2] / "evals" / "cases").glob("*.yaml"))
 
 

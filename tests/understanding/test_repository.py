@@ -114,3 +114,13 @@ def test_html_or_the_dom_in_a_ticket_implies_the_web_sdk() -> None:
 def test_a_web_page_named_in_an_app_side_report_still_goes_to_the_app() -> None:
     body = "The page's `<button>` elements show in the toolbar, but the heatmap is empty."
     assert repo_of("session_replay", "Heatmap empty", body) == "PostHog/posthog"
+
+
+def test_an_app_side_problem_with_no_sdk_is_marked_as_the_apps() -> None:
+    signals = extract_signals(
+        Ticket(id="T", subject="Toggling a flag on the flags page throws", body="")
+    )
+    decision = decide_repository(signals, BOOK.route("feature_flags"), BOOK, CATALOGUE)
+    assert decision.repo == "PostHog/posthog" and decision.app_side
+    plain = extract_signals(Ticket(id="T", subject="Flags evaluate wrongly", body=""))
+    assert not decide_repository(plain, BOOK.route("feature_flags"), BOOK, CATALOGUE).app_side

@@ -719,14 +719,19 @@ def _ticket_steps(ticket: Ticket) -> list[str]:
     return steps[:8] if len(steps) >= 2 else []
 
 
-def _question(fact: str, signals: Signals, server_side: bool = False) -> str:
+def _question(fact: str, signals: Signals, side: str = "customer") -> str:
     """What to ask for ``fact``: the SDK version by the name of the package the ticket
-    names; for a problem in PostHog's own services, logs rather than SDK debug output."""
+    names; for a problem in PostHog's own services (``server``) logs, and in its app
+    (``app``) the browser and its console, rather than the SDK's debug output."""
     named = [s.package for s in signals.sdks if not s.plugin and not s.version]
     if fact == "sdk_version" and len(named) == 1:
         return f"Which exact version of {named[0]} are you using?"
-    if fact == "debug_logs" and server_side:
+    if fact == "debug_logs" and side == "server":
         return "The error or log output around the failure (for self-hosted, the server logs)"
+    if fact == "platform" and side == "app":
+        return "Which browser (and version) shows it in PostHog?"
+    if fact == "debug_logs" and side == "app":
+        return "The browser console and network output in PostHog when it fails"
     return MISSING_FACT_QUESTIONS[fact]
 
 
@@ -739,18 +744,21 @@ def _environment(
     signals: Signals,
     pack: EvidencePack,
     ticket: Ticket,
-    route_key: str,
+    server_side: bool,
     triage: TriageReport | None = None,
+    *,
+    app_side: bool = False,
 ) -> Environment:
     sdks = [SdkVersion(name=s.package, version=s.version) for s in signals.sdks]
-    if not sdks and pack.customer_sdks and route_key not in SERVER_SIDE_ROUTES:
+    unrelated = server_side or app_side
+    if not sdks and pack.customer_sdks and not unrelated:
         lead = pack.customer_sdks[0]
         sdks = [SdkVersion(name=f"{lead.lib} (from $lib)", version=lead.version)]
     implied = signals.implied_sdk
-    if not sdks and implied is not None and route_key not in SERVER_SIDE_ROUTES:
+    if not sdks and implied is not None and not unrelated:
         sdks = [SdkVersion(name=f"{implied.package} (implied)", version=implied.version)]
     platform, systems, browsers, frameworks, runtimes = split_environment(signals, triage, pack)
-    unknown = "not relevant (PostHog-side)" if route_key in SERVER_SIDE_ROUTES else None
+    unknown = "not relevant (PostHog-side)" if server_side else None
     region = signals.region if signals.region is not Region.UNKNOWN else ticket.customer.region
     return Environment(
         sdks=sdks,
@@ -810,8 +818,10 @@ def _reproduction(
     triage: TriageReport | None = None,
     *,
     failure: str | None = None,
+    app_side: bool = False,
 ) -> Reproduction:
-    env = _environment(signals, pack, ticket, route_key, triage)
+    server_side = route_key in SERVER_SIDE_ROUTES
+    env = _environment(signals, pack, ticket, server_side, triage, app_side=app_side)
     steps = _ticket_steps(ticket)
     sdk_text = ", ".join(str(s) for s in env.sdks)
     if not steps and env.sdks:
@@ -825,9 +835,12 @@ def _reproduction(
         else:
             steps.append(f"Check the result in PostHog's {area} view")
     facts = still_missing(signals, ticket, triage, pack)
-    if route_key in SERVER_SIDE_ROUTES:
+    if server_side:
         facts = [m for m in facts if m not in ("sdk_version", "platform")]
-    missing = [_question(m, signals, route_key in SERVER_SIDE_ROUTES) for m in facts]
+    elif app_side:
+        facts = [m for m in facts if m != "sdk_version"]
+    side = "server" if server_side else "app" if app_side else "customer"
+    missing = [_question(m, signals, side) for m in facts]
     if not steps and not missing:
         missing.append(MISSING_FACT_QUESTIONS["reproduction"])
     change = next((c for c in signals.version_changes if c.first_bad or c.last_good), None)
@@ -1147,7 +1160,14 @@ def draft_offline(
     cadence = playbook.cadence(severity)
     failure = failure_cue(customer_text(ticket), playbook)
     reproduction = _reproduction(
-        ticket, signals, pack, product.area, product_key, triage, failure=failure
+        ticket,
+        signals,
+        pack,
+        product.area,
+        product_key,
+        triage,
+        failure=failure,
+        app_side=decision.repository.app_side,
     )
     known = _known(pack)
     renewal = signals.revenue.renewal_date or ticket.customer.renewal_date

@@ -45,6 +45,9 @@ class RepoDecision(Model):
     repo: str
     sdk: str | None = Field(None, description="The SDK the problem is about, if any")
     reason: str
+    app_side: bool = Field(
+        False, description="The route's app-side words decided it: the customer's SDK plays no part"
+    )
 
 
 def problem_sdk(signals: Signals) -> SdkMention | None:
@@ -94,6 +97,10 @@ def decide_repository(
     else:
         entry = catalogue.implied(signals.platforms, signals.languages, signals.failing_platform)
         if entry is None:
+            app = _side(route.app_side, text, signals.subject)
+            if app and not _side(route.sdk_side, text, signals.subject):
+                reason = f"'{app[1]}' lives in the app ({route.key}); no SDK named or implied"
+                return RepoDecision(repo=MAIN_REPO, reason=reason, app_side=True)
             return RepoDecision(repo=MAIN_REPO, reason="no SDK named or implied: the app")
         package, family = entry.package, entry.family
         said = f"{entry.package} (implied by the platform or language)"
@@ -106,7 +113,10 @@ def decide_repository(
     )
     if app and (not in_sdk or app[0] > in_sdk[0]):
         return RepoDecision(
-            repo=MAIN_REPO, sdk=package, reason=f"'{app[1]}' lives in the app ({route.key})"
+            repo=MAIN_REPO,
+            sdk=package,
+            reason=f"'{app[1]}' lives in the app ({route.key})",
+            app_side=True,
         )
     if in_sdk:
         return RepoDecision(
