@@ -678,6 +678,8 @@ def test_languages_are_read_from_ticket_words() -> None:
         ("   at Acme.Tracking.Send() in /src/Tracking.cs:line 27", "csharp"),
         ("    lib/acme/tracking.ex:19: Acme.Tracking.send/1", "elixir"),
         ("thread 'main' panicked at src/tracking.rs:44:9", "rust"),
+        ("TypeError: Client.capture() takes 2 positional arguments but 3 were given", "python"),
+        ("ModuleNotFoundError: No module named 'posthog.ai'", "python"),
     ],
 )
 def test_a_stack_frames_source_file_names_its_language(frame: str, language: str) -> None:

@@ -805,7 +805,11 @@ def _expected(
         )
     if failure:
         said = sentence_with(signals.text, failure)
-        return f'The same steps work without the failure the ticket reports ("{_short(said, 160)}")'
+        if len(said.split()) < 5:
+            said = signals.subject
+        said = _short(said, 160)
+        quoted = said if '"' in said else f'"{said}"'
+        return f"The same steps work without the failure the ticket reports ({quoted})"
     return ""
 
 

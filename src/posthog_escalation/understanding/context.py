@@ -155,7 +155,9 @@ LANGUAGES: list[tuple[str, str]] = [
     (
         "python",
         r"\bpython\d?\b|\bpip\b|\bdjango\b|\bflask\b|\bfastapi\b|\bcelery\b|Traceback \(|"
-        r"\w\.py\"?,? line \d+",
+        r"\w\.py\"?,? line \d+|takes \d+ positional arguments? but \d+ (?:were|was) given|"
+        r"got an unexpected keyword argument|\b(?:ModuleNotFoundError|AttributeError|KeyError|"
+        r"ImportError): ",
     ),
     (
         "go",
