@@ -804,9 +804,9 @@ def _expected(
             f"({_short(signals.errors[0].text, 120)})"
         )
     if failure:
-        said = sentence_with(signals.text, failure)
-        if len(said.split()) < 5:
-            said = signals.subject
+        said = signals.subject
+        if len(said.split()) < 4:
+            said = sentence_with(signals.text, failure)
         said = _short(said, 160)
         quoted = said if '"' in said else f'"{said}"'
         return f"The same steps work without the failure the ticket reports ({quoted})"
