@@ -92,3 +92,22 @@ def test_problem_text_drops_attachments_and_pointers_to_them() -> None:
     kept = problem_text(body).lower()
     assert kept.count("screenshot") == 1, "the replay setting stays, the attachments go"
     assert "example.com" not in kept and "crashes on load" in kept
+
+
+def test_a_vague_subject_is_searched_with_the_problem_texts_words() -> None:
+    ticket = Ticket(
+        id="T",
+        subject="Help",
+        body="Hi team,\n\nCohort membership stays empty after a recalculation on Cloud EU.\n",
+    )
+    plans = plan_searches(extract_signals(ticket))
+    body = [p for p in plans if p.kind == "body"]
+    assert body and body[0].reason == "the problem text's most specific words"
+    assert "cohort" in body[0].text and "hi" not in body[0].text.split()
+
+
+def test_a_specific_subject_needs_no_words_from_the_body() -> None:
+    ticket = Ticket(
+        id="T", subject="Cohort membership stays empty", body="Cohort recalculation fails."
+    )
+    assert all(p.kind != "body" for p in plan_searches(extract_signals(ticket)))

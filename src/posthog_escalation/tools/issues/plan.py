@@ -33,7 +33,13 @@ if TYPE_CHECKING:
     from ...understanding import Signals
 
 SearchKind = Literal[
-    "error", "config_option", "sdk_version", "component_symptom", "component_platform", "subject"
+    "error",
+    "config_option",
+    "sdk_version",
+    "component_symptom",
+    "component_platform",
+    "subject",
+    "body",
 ]
 
 
@@ -210,7 +216,24 @@ def subject_terms(signals: Signals, limit: int = 3) -> list[str]:
     """The subject's most specific words: its most specific component word, platform word
     and other word (neither a stop word, report boilerplate, a date word nor a number),
     then the rest in order."""
-    tokens = tokenize(signals.subject)
+    return specific_terms(signals.subject, limit)
+
+
+def body_terms(signals: Signals, limit: int = 3) -> list[str]:
+    """The same for the opening of the problem text (the body without the subject,
+    greetings, signature or attachments), for a subject too vague to search with."""
+    body = (
+        signals.text[len(signals.subject) :]
+        if signals.text.startswith(signals.subject)
+        else signals.text
+    )
+    return specific_terms(problem_text(body)[:400], limit)
+
+
+def specific_terms(text: str, limit: int = 3) -> list[str]:
+    """The most specific words of ``text``: its most specific component word, platform
+    word and other word, then the rest in order."""
+    tokens = tokenize(text)
     useful = [
         t
         for t in dict.fromkeys(tokens)
@@ -270,7 +293,8 @@ def plan_searches(
     2. a documented configuration option the problem names, as an exact phrase;
     3. the broken SDK version with the component word;
     4. the component word with the symptom word, and with the platform word;
-    5. the subject's most specific words.
+    5. the subject's most specific words;
+    6. when the subject has fewer than two, the problem text's most specific words.
 
     Args:
         signals: What the understanding layer read from the ticket.
@@ -322,4 +346,8 @@ def plan_searches(
         add(f"{component} {subject[0]}", "subject", "the subject line's most specific word")
     elif not plans and subject:
         add(subject[0], "subject", "the subject line's only specific word")
+    if len(subject) < 2:
+        body = [t for t in body_terms(signals) if t not in subject]
+        if len(body) >= 2:
+            add(" ".join(body[:3]), "body", "the problem text's most specific words")
     return plans[:max_searches]
