@@ -55,6 +55,30 @@ def test_a_product_cue_in_the_subject_outweighs_the_sdk() -> None:
     assert area_of("Session replay shows a black screen", body) == "session_replay"
 
 
+@pytest.mark.parametrize(
+    ("frame", "area"),
+    [
+        (
+            "3  PostHog  PostHogReplayIntegration.swift:212 onTouch(_:)",
+            "session_replay",
+        ),
+        (
+            "4  PostHog  PostHogSurveysIntegration.swift:87 show(_:)",
+            "surveys",
+        ),
+    ],
+)
+def test_a_products_sdk_module_in_a_stack_frame_is_a_strong_cue_for_that_product(
+    frame: str, area: str
+) -> None:
+    def cue_score(body: str) -> float:
+        signals = extract_signals(Ticket(id="T", subject="Exception on touch", body=body))
+        return decide_area(signals, BOOK, CATALOGUE).cue_scores.get(area, 0.0)
+
+    assert cue_score(f"PostHog iOS 3.19.1 stack:\n{frame}") >= 3
+    assert cue_score("PostHog iOS 3.19.1 stack:\n4  PostHog  PostHogSDK.swift:87 capture(_:)") == 0
+
+
 def test_a_cue_inside_a_longer_cue_of_another_area_does_not_count() -> None:
     assert area_of("SQL insight fails when joining persons") == "data_warehouse"
 
