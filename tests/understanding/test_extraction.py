@@ -969,6 +969,9 @@ def test_a_sentence_never_runs_across_a_heading_or_a_list_item() -> None:
     )
     assert sentence_with(text, "unusable") == "It has been unusable since Friday"
     assert sentence_with(text, "crashes") == "Dashboard crashes on load"
+    assert sentence_with("We tried. The app\ncrashes on launch. Thanks", "app crashes") == (
+        "The app crashes on launch."
+    )
 
 
 @pytest.mark.parametrize(

@@ -126,13 +126,13 @@ def sentence_with(text: str, phrase: str) -> str:
     wanted = " ".join(phrase.split()).lower()
     flat = next((b for b in blocks if wanted in b.lower()), " ".join(text.split()))
     flat = re.sub(r"^#{1,6}\s+", "", flat)
-    at = flat.lower().find(phrase.lower())
+    at = flat.lower().find(wanted)
     if at == -1:
         return phrase
     starts = [flat.rfind(mark, 0, at) for mark in (". ", "! ", "? ", ": ")]
     start = max(starts) + 2 if max(starts) != -1 else 0
     ends = [
-        i for i in (flat.find(mark, at + len(phrase)) for mark in (". ", "! ", "? ")) if i != -1
+        i for i in (flat.find(mark, at + len(wanted)) for mark in (". ", "! ", "? ")) if i != -1
     ]
     end = min(ends) + 1 if ends else len(flat)
     return flat[start:end].strip()
