@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 from ..evidence import EvidencePack, days_before, likely_matches, problem_symptom
 from ..lint import rubric_floor
@@ -719,7 +720,11 @@ def _ticket_steps(ticket: Ticket) -> list[str]:
     return steps[:8] if len(steps) >= 2 else []
 
 
-def _question(fact: str, signals: Signals, side: str = "customer") -> str:
+Side = Literal["customer", "server", "app"]
+"""Where the problem lives: the customer's code and SDK, PostHog's services, PostHog's app."""
+
+
+def _question(fact: str, signals: Signals, side: Side = "customer") -> str:
     """What to ask for ``fact``: the SDK version by the name of the package the ticket
     names; for a problem in PostHog's own services (``server``) logs, and in its app
     (``app``) the browser and its console, rather than the SDK's debug output."""
@@ -785,7 +790,7 @@ def _expected(
 ) -> str:
     """What should happen, from the first source that says it: the documented behaviour,
     the customer's own words, a docs sentence, the last version that worked, or the absence
-    of the error the ticket reports."""
+    of the error (else the failure) the ticket reports."""
     if pack.documented is not None:
         return f"{pack.documented.explanation}{_cite(pack.cite('documented'))}"
     if signals.expected:
@@ -843,7 +848,7 @@ def _reproduction(
         facts = [m for m in facts if m not in ("sdk_version", "platform")]
     elif app_side:
         facts = [m for m in facts if m != "sdk_version"]
-    side = "server" if server_side else "app" if app_side else "customer"
+    side: Side = "server" if server_side else "app" if app_side else "customer"
     missing = [_question(m, signals, side) for m in facts]
     if not steps and not missing:
         missing.append(MISSING_FACT_QUESTIONS["reproduction"])
