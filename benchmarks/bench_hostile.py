@@ -22,7 +22,8 @@ Categories:
   writes no credential to any output file, stdout, stderr, ``list``, ``show`` or the
   SQLite files.
 - **parsing**: YAML alias bombs, deep nesting (YAML and JSON) in every command that loads
-  a document; ``show`` of an id too large for SQLite; ``--out`` naming a file.
+  a document; ``show`` of an id too large for SQLite; ``--out`` naming a file; a ticket
+  body that is one shape repeated to the reading limit, read in under 2 s.
 - **filing**: a marker planted by someone else, markers anyone can compute, two filings
   at once, a token whose identity cannot be read (against the test suite's fake GitHub).
 - **paths**: ticket ids that try to choose where files go.
@@ -169,6 +170,39 @@ def parsing_probes(bench: Bench) -> None:
     taken.write_text("a file")
     ran = cli(bench, "run", str(DEMO), "--offline", "--no-store", "--out", str(taken))
     bench.record("parsing", "run --out <an existing file>", *one_clear_line(ran))
+    long_run_probes(bench)
+
+
+# A ticket body that is one shape repeated to the reading limit: a pattern tried from every
+# position of such a run would cost quadratic time.
+LONG_RUNS = {
+    "digits": "1" * 20_000,
+    "one word": "a" * 20_000,
+    "dotted name": "a." * 10_000,
+    "snake case": "a_" * 10_000,
+    "dollar names": "$a" * 10_000,
+    "Error repeated": "Error" * 4_000,
+    "version dots": "1." * 10_000,
+    "hex": "0x1f" * 5_000,
+}
+LONG_RUN_SECONDS = 2.0
+
+
+def long_run_probes(bench: Bench) -> None:
+    from posthog_escalation.models import Ticket
+    from posthog_escalation.understanding import extract_signals
+
+    extract_signals(Ticket(id="warm", subject="warm", body="warm up"))
+    for name, body in LONG_RUNS.items():
+        started = time.perf_counter()
+        extract_signals(Ticket(id="long", subject=body[:200], body=body))
+        seconds = time.perf_counter() - started
+        bench.record(
+            "parsing",
+            f"reading a ticket of one repeated shape ({name})",
+            seconds < LONG_RUN_SECONDS,
+            f"{seconds:.2f} s",
+        )
 
 
 # -- HogQL: CLI and MCP ------------------------------------------------------------------------

@@ -992,3 +992,15 @@ def test_the_failing_platform_is_the_one_whose_clause_carries_the_failure(
     assert extract_signals(Ticket(id="T", subject="Mobile", body=body)).failing_platform == (
         failing
     )
+
+
+def test_an_error_type_and_a_version_start_where_their_word_starts() -> None:
+    from posthog_escalation.understanding.error_text import extract_errors
+    from posthog_escalation.understanding.versions import extract_version_changes
+
+    found = extract_errors("Uncaught TypeError: x is undefined")
+    assert [(e.type, e.message) for e in found] == [("TypeError", "x is undefined")]
+    assert extract_errors("myTypeError: x is undefined") == []
+    changes = extract_version_changes("We went 1.2.3 -> 1.2.4 and it broke", [])
+    assert [(c.last_good, c.first_bad) for c in changes] == [("1.2.3", "1.2.4")]
+    assert extract_version_changes("build x1.2.3 -> 1.2.4", []) == []

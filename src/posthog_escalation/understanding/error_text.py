@@ -14,8 +14,10 @@ _ERROR_TYPE = (
     r"panic|PANIC|FATAL EXCEPTION|SIGABRT|SIGSEGV|EXC_BAD_ACCESS|EXC_CRASH)"
 )
 _ERROR_LINE = re.compile(
-    rf"(?P<type>{_ERROR_TYPE})(?::|\s+-)\s*(?P<message>[^\n`]{{3,300}})",
+    rf"(?<![\w$.])(?P<type>{_ERROR_TYPE})(?::|\s+-)\s*(?P<message>[^\n`]{{3,300}})",
 )
+"""An error type starts where a word starts: tried from inside a long word or dotted
+name, the type's nested repetition would make a long line cost quadratic time."""
 _ERROR_STANDALONE = re.compile(
     r"\b(?P<type>EXC_BAD_ACCESS|SIGABRT|SIGSEGV|ANR|OutOfMemoryError|StackOverflowError|"
     r"NSInvalidArgumentException|NSInternalInconsistencyException)\b"
@@ -25,7 +27,7 @@ _ERROR_PHRASES = re.compile(
     r"Script error\.|ResizeObserver loop (?:limit exceeded|completed with undelivered "
     r"notifications)|Cannot read propert(?:y|ies) of (?:undefined|null)(?: \(reading '[^']+'\))?|"
     r"undefined is not an object(?: \(evaluating '[^']+'\))?|"
-    r"[\w$.]+ is not a function|[\w$.]+ is not defined|"
+    r"(?<![\w$.])[\w$.]{1,120} is not a function|(?<![\w$.])[\w$.]{1,120} is not defined|"
     r"Minified React error #\d+|ChunkLoadError[^\n]{0,80}|"
     r"CORS (?:policy|error)[^\n]{0,100}|net::ERR_[A-Z_]+|"
     r"Unknown (?:function|table|field)[^\n]{0,80}|"

@@ -12,6 +12,12 @@ def _v(name: str) -> str:
     return rf"(?P<{name}>{VERSION_CORE})"
 
 
+def _v_first(name: str) -> str:
+    """A version that opens a pattern: it starts where a number starts, never inside one
+    (a long run of digits would otherwise be retried from every position)."""
+    return r"(?<![\w.])" + _v(name)
+
+
 _REGRESSION_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
@@ -55,7 +61,7 @@ _REGRESSION_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         re.compile(
-            _v("good") + r"\s*(?:->|→|=>)\s*" + _v("bad"),
+            _v_first("good") + r"\s*(?:->|→|=>)\s*" + _v("bad"),
             re.IGNORECASE,
         ),
         "both",
@@ -96,7 +102,7 @@ _REGRESSION_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         re.compile(
-            _v("good") + r"\s+(?:works|worked|is fine|was fine)[^.\n]{0,30}?"
+            _v_first("good") + r"\s+(?:works|worked|is fine|was fine)[^.\n]{0,30}?"
             r"\b(?:but|while|whereas)\s+(?:version\s+)?" + _v("bad"),
             re.IGNORECASE,
         ),
