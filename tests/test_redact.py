@@ -157,6 +157,25 @@ def test_secrets_are_caught_in_any_letter_case(text: str) -> None:
     assert GITHUB_TOKEN[8:].lower() not in redacted.lower()
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "api_key",
+        "posthog.api_key",
+        "my.app.config.posthog.personal.api_key",
+        "A_B_C_D_E_F_G_SECRET",
+    ],
+)
+def test_a_secret_named_by_a_long_dotted_or_snake_name_is_replaced(name: str) -> None:
+    redacted = redact_text(f"{name} = q9Zt4xWv8Lm2Np6R")
+    assert "q9Zt4xWv8Lm2Np6R" not in redacted
+
+
+def test_a_token_in_a_url_with_a_long_scheme_name_is_replaced() -> None:
+    redacted = redact_text("clickhouse+native://admin:s3cr3tPassw0rd@db.internal:9000/default")
+    assert "s3cr3tPassw0rd" not in redacted and "db.internal" in redacted
+
+
 def test_secrets_inside_code_blocks_and_json_are_replaced() -> None:
     text = (
         "```js\nposthog.init('" + POSTHOG_KEY + "', { api_host: 'https://eu.i.posthog.com' })\n"

@@ -101,9 +101,9 @@ _NOT_A_COUNT = re.compile(
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?\b"
     r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b"
     r"|\b[A-Za-z]+-\d+\b"  # names such as UTF-8 or ES-2015
-    r"|\b\w*[A-Za-z_]\w*\d\w*\b|\b\d+[A-Za-z_]\w*\b"  # tokens mixing letters and digits
+    r"|\b(?=\w*[A-Za-z_])(?=\w*\d)\w+"  # tokens mixing letters and digits
     r"|\b(?:19|20)\d{2}\b"  # bare years
-    r"|[\w.-]+/[\w.-]+"  # repositories and paths
+    r"|(?<![\w.-])[\w.-]+/[\w.-]+"  # repositories and paths
 )
 _COUNT = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?%?")
 _VAGUE_SUMMARY = re.compile(

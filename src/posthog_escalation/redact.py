@@ -152,7 +152,7 @@ _PREFIXED: tuple[_Prefixed, ...] = (
 )
 
 _SECRET_NAMES = (
-    r"(?:[a-z0-9]+[_\-.])*(?:api[_\-.]?key|apikey|api[_\-.]?secret|secret[_\-.]?key|"
+    r"(?:[a-z0-9]{1,40}[_\-.]){0,6}(?:api[_\-.]?key|apikey|api[_\-.]?secret|secret[_\-.]?key|"
     r"secret|token|access[_\-.]?key|private[_\-.]?key|password|passwd|pwd|passphrase|"
     r"client[_\-.]?secret|credentials?|auth|authorization|cookie|x-api-key|signature|dsn)"
 )
@@ -161,7 +161,7 @@ _NOT_A_SECRET = (
     r"string|number|boolean|bearer|basic|token|digest)\b"
 )
 _KEY = (
-    rf"(?P<keep>(?<![\w\-+])[\"'`]?{_SECRET_NAMES}[\"'`]?[ \t]*(?:=>|:=|[:=])[ \t]*"
+    rf"(?P<keep>(?<![A-Za-z0-9\-+])[\"'`]?{_SECRET_NAMES}[\"'`]?[ \t]*(?:=>|:=|[:=])[ \t]*"
     r"(?:(?:bearer|basic|token|digest)[ \t]+)?"
 )
 # ``name = "a value"`` / ``"name": 'value'``: the whole quoted value is replaced.
@@ -206,7 +206,7 @@ _PRIVATE_KEY = re.compile(
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.DOTALL
 )
 _URL_CREDENTIALS = re.compile(
-    r"(?i)(?P<keep>\b[a-z][a-z0-9+.\-]*://)(?P<value>[^\s/:@\[]+:[^\s/@]+)@"
+    r"(?i)(?P<keep>\b[a-z][a-z0-9+.\-]{0,30}://)(?P<value>[^\s/:@\[]+:[^\s/@]+)@"
 )
 _SLACK_WEBHOOK = re.compile(r"(?i)https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]+")
 

@@ -152,7 +152,7 @@ def _secrets(case: EvalCase, outcome: Outcome) -> Check:
 
 # --- content checks (every case) -----------------------------------------------------
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+?\d[\d ()-]{7,}\d")
 _PROJECT_URL = re.compile(r"https?://[\w.-]*posthog\.com/project/\d+\S*", re.I)
 _QUOTE_WORDS = 8

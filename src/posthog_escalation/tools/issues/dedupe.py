@@ -267,7 +267,9 @@ def _contains_words(haystack: str, needle: str) -> bool:
     return bool(words) and f" {' '.join(words)} " in haystack
 
 
-_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+|[a-z]+[A-Z][\w$]*|\w+_\w+")
+_IDENTIFIER = re.compile(
+    r"(?<![\w$.])(?:[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+|[a-z]+[A-Z][\w$]*|\w+_\w+)"
+)
 
 
 def _identifiers(phrases: list[str]) -> list[str]:

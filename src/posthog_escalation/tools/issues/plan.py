@@ -124,7 +124,7 @@ _SIGN_OFF = re.compile(
     r"sincerely|thx|ty)\b[\s,.!a-z]{0,30}$",
     re.I,
 )
-_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\+?\d[\d ()-]{7,}\d")
+_CONTACT = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.]+|\+?\d[\d ()-]{7,}\d")
 
 
 _ATTACHMENT = re.compile(
