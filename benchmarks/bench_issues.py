@@ -37,6 +37,7 @@ from pathlib import Path
 
 import yaml
 
+from posthog_escalation.evals.dataset import LabeledReport, report_records
 from posthog_escalation.loading import load_model
 from posthog_escalation.models import EscalationRequest, Ticket
 from posthog_escalation.playbook import default_playbook
@@ -68,23 +69,7 @@ def split_of(ticket_id: str) -> str:
 
 
 def corpus_records(rows: list[dict]) -> list[IssueRecord]:
-    records = []
-    for row in rows:
-        repo, number = row["id"].split("#")
-        records.append(
-            IssueRecord(
-                repo=repo,
-                number=int(number),
-                title=row["title"],
-                body=row["body"],
-                state=row["state"],
-                labels=row["labels"],
-                created_at=datetime.fromisoformat(row["created"]).replace(tzinfo=UTC),
-                state_reason="duplicate" if row.get("duplicate_of") else None,
-                duplicate_of=row.get("duplicate_of"),
-            )
-        )
-    return records
+    return report_records([LabeledReport.model_validate(row) for row in rows])
 
 
 def corpus_ticket(row: dict) -> Ticket:

@@ -109,7 +109,8 @@ def report_request(report: LabeledReport) -> EscalationRequest:
 
 def report_records(reports: list[LabeledReport]) -> list[IssueRecord]:
     """The reports as an issue snapshot, so known-issue search can find one report's
-    original among the others."""
+    original among the others; a report closed as a duplicate points to its original, as
+    in a real snapshot."""
     records = []
     for report in reports:
         created = (
@@ -126,6 +127,8 @@ def report_records(reports: list[LabeledReport]) -> list[IssueRecord]:
                 state=report.state,
                 labels=report.labels,
                 created_at=created,
+                state_reason="duplicate" if report.duplicate_of else None,
+                duplicate_of=report.duplicate_of,
             )
         )
     return records

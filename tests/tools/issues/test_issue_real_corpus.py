@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from posthog_escalation.evals.dataset import LabeledReport, report_records
 from posthog_escalation.models import Ticket
 from posthog_escalation.playbook import default_playbook
-from posthog_escalation.tools.issues import IssueRecord, LocalIssues, find_known_issues
+from posthog_escalation.tools.issues import LocalIssues, find_known_issues
 from posthog_escalation.understanding import extract_signals
 
 CORPUS = Path("/work/shared/corpora/posthog-issues/issues.jsonl")
@@ -34,21 +35,8 @@ def rows() -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def corpus(rows: dict[str, dict]) -> LocalIssues:
-    records = []
-    for row in rows.values():
-        repo, number = row["id"].split("#")
-        records.append(
-            IssueRecord(
-                repo=repo,
-                number=int(number),
-                title=row["title"],
-                body=row["body"],
-                state=row["state"],
-                labels=row["labels"],
-                duplicate_of=row.get("duplicate_of"),
-            )
-        )
-    return LocalIssues(records=records)
+    reports = [LabeledReport.model_validate(row) for row in rows.values()]
+    return LocalIssues(records=report_records(reports))
 
 
 def as_ticket(row: dict) -> Ticket:

@@ -152,45 +152,28 @@ EMITTED = _names(
 SQL generator gives some calls (``dateAdd(...)`` is written ``DATE_ADD(...)``)."""
 
 AGGREGATES = frozenset(name.lower() for name in _AGGREGATES)
+_CALLABLE = (
+    _ARITHMETIC,
+    _ARRAYS,
+    _CONVERSIONS,
+    _DATES,
+    _STRINGS,
+    _CONDITIONALS_AND_MATHS,
+    _MAPS_BITS_URLS,
+    _JSON_NULLS_TUPLES,
+    _OTHER,
+    _WINDOW,
+    _AGGREGATES,
+)
+"""The groups of named functions (operators and type names are allowed but not listed)."""
+
 ALLOWED: frozenset[str] = frozenset(
-    name.lower()
-    for group in (
-        _ARITHMETIC,
-        _ARRAYS,
-        _COMPARISON_AND_LOGIC,
-        _CONVERSIONS,
-        _DATES,
-        _STRINGS,
-        _CONDITIONALS_AND_MATHS,
-        _MAPS_BITS_URLS,
-        _JSON_NULLS_TUPLES,
-        _OTHER,
-        _WINDOW,
-        _AGGREGATES,
-        TYPE_NAMES,
-    )
-    for name in group
+    name.lower() for group in (*_CALLABLE, _COMPARISON_AND_LOGIC, TYPE_NAMES) for name in group
 )
 """Every function name a HogQL query may call, lower-cased (ClickHouse names are matched
 without regard to case)."""
 
-_DISPLAY = {
-    name.lower(): name
-    for group in (
-        _ARITHMETIC,
-        _ARRAYS,
-        _CONVERSIONS,
-        _DATES,
-        _STRINGS,
-        _CONDITIONALS_AND_MATHS,
-        _MAPS_BITS_URLS,
-        _JSON_NULLS_TUPLES,
-        _OTHER,
-        _WINDOW,
-        _AGGREGATES,
-    )
-    for name in group
-}
+_DISPLAY = {name.lower(): name for group in _CALLABLE for name in group}
 
 _STRUCTURAL = frozenset(
     {
