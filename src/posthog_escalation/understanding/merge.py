@@ -102,6 +102,7 @@ def merge_reading(
         known.add(package)
         notes.append(f"the model read SDK {package} {read.version}".rstrip())
     if len(merged.sdks) > len(signals.sdks):
+        merged.implied_sdk = None
         result = decide(
             merged,
             playbook,

@@ -95,7 +95,8 @@ def decide_repository(
         entry = catalogue.entry(named.package)
         package, family, said = named.package, named.family, f"'{named.written_as}'"
     else:
-        entry = catalogue.implied(signals.platforms, signals.languages, signals.failing_platform)
+        implied = signals.implied_sdk
+        entry = catalogue.entry(implied.package) if implied is not None else None
         if entry is None:
             app = _side(route.app_side, text, signals.subject)
             if app and not _side(route.sdk_side, text, signals.subject):
